@@ -86,4 +86,11 @@ d = { 'settings': { 'branch': 'main',
                                     'backprop_nb.losses._pair': ('losses.html#_pair', 'backprop_nb/losses.py'),
                                     'backprop_nb.losses.get_loss': ('losses.html#get_loss', 'backprop_nb/losses.py'),
                                     'backprop_nb.losses.output_delta': ('losses.html#output_delta', 'backprop_nb/losses.py'),
-                                    'backprop_nb.losses.softmax': ('losses.html#softmax', 'backprop_nb/losses.py')}}}
+                                    'backprop_nb.losses.softmax': ('losses.html#softmax', 'backprop_nb/losses.py')},
+            'backprop_nb.optim': { 'backprop_nb.optim.SGD': ('optim.html#sgd', 'backprop_nb/optim.py'),
+                                   'backprop_nb.optim.SGD.__init__': ('optim.html#sgd.__init__', 'backprop_nb/optim.py'),
+                                   'backprop_nb.optim.SGD.__repr__': ('optim.html#sgd.__repr__', 'backprop_nb/optim.py'),
+                                   'backprop_nb.optim.SGD.lr': ('optim.html#sgd.lr', 'backprop_nb/optim.py'),
+                                   'backprop_nb.optim.SGD.step': ('optim.html#sgd.step', 'backprop_nb/optim.py'),
+                                   'backprop_nb.optim.SGD.zero_grad': ('optim.html#sgd.zero_grad', 'backprop_nb/optim.py'),
+                                   'backprop_nb.optim._param_pairs': ('optim.html#_param_pairs', 'backprop_nb/optim.py')}}}
