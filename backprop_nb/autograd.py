@@ -7,17 +7,18 @@ Docs: https://backprop-nb.github.io/backprop_nb/autograd.html.md"""
 # %% auto #0
 __all__ = ['Value', 'topo_order', 'check_value_grads', 'Module', 'Neuron', 'Layer', 'MLP']
 
-# %% ../nbs/04_autograd.ipynb #2e892dae
+# %% ../nbs/04_autograd.ipynb #4ce56bc1
 import math, numbers, random
+import numpy as np
 from fastcore.basics import patch
-from .gradcheck import numerical_grad, rel_error, EPS, TOL
+from .gradcheck import check_grad, EPS, TOL
 
-# %% ../nbs/04_autograd.ipynb #39b9761a
+# %% ../nbs/04_autograd.ipynb #fe855552
 def _as_float(x):
     "`x` as a Python float if it is a real number (int, float, numpy scalar, ...), else None."
     return float(x) if isinstance(x, numbers.Real) else None
 
-# %% ../nbs/04_autograd.ipynb #c4f328bc
+# %% ../nbs/04_autograd.ipynb #2d37efa3
 class Value:
     "A scalar in a computational graph: `data`, its gradient `grad`, and how it was computed."
     __slots__ = ('data', 'grad', '_prev', '_local', '_op')
@@ -34,7 +35,7 @@ class Value:
 
     def __repr__(self): return f"Value(data={self.data}, grad={self.grad})"
 
-# %% ../nbs/04_autograd.ipynb #af863844
+# %% ../nbs/04_autograd.ipynb #ab71e781
 @patch
 def __add__(self:Value, other):
     if isinstance(other, Value): return Value(self.data + other.data, (self, other), '+', (1.0, 1.0))
@@ -58,7 +59,7 @@ def __rsub__(self:Value, other):  # other - self
 @patch
 def __neg__(self:Value): return Value(-self.data, (self,), 'neg', (-1.0,))
 
-# %% ../nbs/04_autograd.ipynb #e5409d39
+# %% ../nbs/04_autograd.ipynb #9938073a
 @patch
 def __mul__(self:Value, other):
     if isinstance(other, Value): return Value(self.data * other.data, (self, other), '*', (other.data, self.data))
@@ -66,7 +67,7 @@ def __mul__(self:Value, other):
     if c is None: return NotImplemented
     return Value(self.data * c, (self,), f'*{c:g}', (c,))
 
-# %% ../nbs/04_autograd.ipynb #06820bd4
+# %% ../nbs/04_autograd.ipynb #0629df32
 def _nonzero(y, x):
     if y == 0: raise ZeroDivisionError(f"division by zero: {x!r} / 0")
 
@@ -87,11 +88,11 @@ def __rtruediv__(self:Value, other):  # other / self
     x = self.data; _nonzero(x, c)
     return Value(c / x, (self,), f'{c:g}/', (-c / (x * x),))
 
-# %% ../nbs/04_autograd.ipynb #ff6ccb45
+# %% ../nbs/04_autograd.ipynb #50417780
 Value.__radd__ = Value.__add__
 Value.__rmul__ = Value.__mul__
 
-# %% ../nbs/04_autograd.ipynb #a628ba14
+# %% ../nbs/04_autograd.ipynb #d1477691
 def _pow_local(x, n):
     "$n x^{n-1}$, with the limits at $x = 0$ that Python's `**` cannot take."
     if x == 0 and n < 1: return 0.0 if n == 0 else math.inf
@@ -114,7 +115,7 @@ def __rpow__(self:Value, other):  # other ** self
     out = c ** self.data
     return Value(out, (self,), f'{c:g}**', (out * math.log(c),))
 
-# %% ../nbs/04_autograd.ipynb #12b11e68
+# %% ../nbs/04_autograd.ipynb #9ea74363
 @patch
 def relu(self:Value):
     x = self.data
@@ -144,7 +145,7 @@ def sigmoid(self:Value):
     else: e = math.exp(x); s = e / (1.0 + e)
     return Value(s, (self,), 'sigmoid', (s * (1.0 - s),))
 
-# %% ../nbs/04_autograd.ipynb #1945ce99
+# %% ../nbs/04_autograd.ipynb #16dfdc00
 def topo_order(root:Value):
     "Every node `root` depends on, each after all of its inputs; `root` comes last."
     order, visited = [], {root}
@@ -158,7 +159,7 @@ def topo_order(root:Value):
             stack.pop(); order.append(v)
     return order
 
-# %% ../nbs/04_autograd.ipynb #a4bbc27d
+# %% ../nbs/04_autograd.ipynb #9360bc05
 @patch
 def backward(self:Value):
     "Add $\\partial\\,$`self`$/\\partial\\,$leaf to every leaf's `grad`; set every intermediate node's `grad` afresh."
@@ -176,24 +177,19 @@ def zero_grad(self:Value):
     "Set `grad` to 0 on every node of the graph that ends at `self`."
     for v in topo_order(self): v.grad = 0.0
 
-# %% ../nbs/04_autograd.ipynb #8856c264
+# %% ../nbs/04_autograd.ipynb #3c043446
 def check_value_grads(f,           # function of `Value`s returning a `Value`
                       *xs,         # the input numbers
+                      name="x",    # what the inputs are called in error messages
                       eps=EPS,     # central-difference step
                       tol=TOL):    # largest accepted relative error
-    "Compare `Value` gradients of `f(*xs)` with central differences; return the worst relative error."
+    "Compare the `Value` gradients of `f(*xs)` with central differences (`check_grad`); return the relative error."
     inputs = [Value(x) for x in xs]
     f(*inputs).backward()
-    worst = 0.0
-    for i, v in enumerate(inputs):
-        f_i = lambda xi: f(*[Value(xi if j == i else x) for j, x in enumerate(xs)]).data
-        err = rel_error(v.grad, numerical_grad(f_i, float(xs[i]), eps))
-        if not err <= tol:
-            raise AssertionError(f"gradient check failed for input {i}: analytic {v.grad:.10g}, relative error {err:.3g} > {tol:g}")
-        worst = max(worst, err)
-    return worst
+    x = np.array(xs, dtype=np.float64)
+    return check_grad(lambda x: f(*map(Value, x)).data, x, [v.grad for v in inputs], name=name, eps=eps, tol=tol)
 
-# %% ../nbs/04_autograd.ipynb #8d12edc3
+# %% ../nbs/04_autograd.ipynb #f51e7c57
 class Module:
     "Base class: something with `parameters()`."
     def zero_grad(self):
@@ -213,7 +209,7 @@ class Neuron(Module):
     def parameters(self): return self.w + [self.b]
     def __repr__(self): return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
 
-# %% ../nbs/04_autograd.ipynb #ceb84148
+# %% ../nbs/04_autograd.ipynb #eafbee4e
 class Layer(Module):
     "`nout` neurons reading the same `nin` inputs."
     def __init__(self, nin, nout, **kwargs): self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
