@@ -97,3 +97,24 @@ def test_math_typeset_in_chromium(built, browser, page_file):
         assert "$$" not in text and "\\frac" not in text, "raw TeX left on the page"
         assert blocked == [], f"page tried to reach the network: {blocked}"
     finally: page.close()
+
+
+def _docs_time_cells(nb_path):
+    "Code cells nbdev's docs processor runs in a fresh namespace (any import) that also run other top-level code."
+    import ast, nbformat
+    nb = nbformat.read(nb_path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or "nbdev_export()" in cell.source or "#| export" in cell.source: continue
+        src = "\n".join(l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!")))
+        try: tree = ast.parse(src)
+        except SyntaxError: continue
+        if not any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(tree)): continue
+        if any(not isinstance(n, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)) for n in tree.body):
+            yield i, cell.source.splitlines()[0]
+
+
+def test_imports_in_their_own_cells():
+    "nbdev's docs build (here and Quarto's on GitHub) executes every cell containing an import, out of context."
+    bad = [f"{p.name} cell {i} ({first!r})" for p in sorted((ROOT / "nbs").glob("*.ipynb")) if not p.name.startswith("_")
+           for i, first in _docs_time_cells(p)]
+    assert not bad, "move these imports into a cell of their own (nbdev runs import cells when building docs): " + "; ".join(bad)
