@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Build the docs site and README.md offline, without Quarto.
 
-    python tools/build_docs.py            # -> _site/ (one HTML page per notebook) and README.md
+    python tools/build_docs.py                # -> _site/ (one HTML page per notebook) and README.md
+    python tools/build_docs.py --readme-only  # just README.md, from nbs/index.ipynb
 
 1. `nbdev.quarto._pre_docs`, i.e. what `nbdev-proc-nbs` runs, writes nbdev's processed notebooks to
    `_proc/` (directives applied, `show_doc` cells executed). We call it in-process with nbdev's
@@ -62,12 +63,13 @@ TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 """
 
 
-def proc_nbs(force=False):
+def proc_nbs(force=False, file_glob=""):
     "Run nbdev's notebook processing (`nbdev-proc-nbs`) into `_proc/` without trying to install Quarto."
     import nbdev.quarto
     nbdev.quarto._ensure_quarto = lambda: None
     cwd = os.getcwd()
-    try: cache = nbdev.quarto._pre_docs(str(ROOT / "nbs"), n_workers=min(2, os.cpu_count() or 1), force=force)[0]
+    try: cache = nbdev.quarto._pre_docs(str(ROOT / "nbs"), n_workers=min(2, os.cpu_count() or 1), force=force,
+                                        file_glob=file_glob)[0]
     finally: os.chdir(cwd)
     return Path(cache)
 
@@ -111,12 +113,12 @@ def apply_cell_options(nb):
     return nb
 
 
-def load_pages(proc):
+def load_pages(proc, only=None):
     "Processed notebooks as page dicts (`nb`, `title`, `description`, `file`), in the sidebar's order."
     order = yaml.safe_load((ROOT / "nbs" / "sidebar.yml").read_text())["website"]["sidebar"]["contents"]
     pages = []
     for name in order:
-        if not isinstance(name, str) or not name.endswith(".ipynb"): continue
+        if not isinstance(name, str) or not name.endswith(".ipynb") or (only and name != only): continue
         nb = read_proc_nb(proc / name)
         fm = _front_matter(nb)
         out = fm.get("output-file") or Path(name).with_suffix(".html").name
@@ -193,15 +195,17 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--site", type=Path, default=ROOT / "_site", help="output folder for the HTML site")
     ap.add_argument("--readme", type=Path, default=ROOT / "README.md", help="where to write the README")
-    ap.add_argument("--no-site", action="store_true", help="only regenerate the README")
+    ap.add_argument("--readme-only", action="store_true", help="only process nbs/index.ipynb and regenerate the README")
     ap.add_argument("--force", action="store_true", help="reprocess every notebook, ignoring nbdev's cache")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    pages = load_pages(proc_nbs(args.force))
+    only = "index.ipynb" if args.readme_only else None
+    pages = load_pages(proc_nbs(args.force, file_glob=only or ""), only=only)
     index = next((p for p in pages if p["file"] == "index.html"), None)
     if index is not None: build_readme(index, args.readme.resolve())
-    if not args.no_site: build_site(pages, args.site.resolve())
-    print(f"built {len(pages)} pages into {args.site} and {args.readme} in {time.perf_counter() - t0:.1f}s")
+    if not args.readme_only: build_site(pages, args.site.resolve())
+    print(f"built {'README only' if only else f'{len(pages)} pages into {args.site}'} and {args.readme} "
+          f"in {time.perf_counter() - t0:.1f}s")
 
 
 if __name__ == "__main__":
