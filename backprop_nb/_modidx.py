@@ -10,4 +10,11 @@ d = { 'settings': { 'branch': 'main',
                                        'backprop_nb.gradcheck.check_grad': ('gradcheck.html#check_grad', 'backprop_nb/gradcheck.py'),
                                        'backprop_nb.gradcheck.numerical_grad': ( 'gradcheck.html#numerical_grad',
                                                                                  'backprop_nb/gradcheck.py'),
-                                       'backprop_nb.gradcheck.rel_error': ('gradcheck.html#rel_error', 'backprop_nb/gradcheck.py')}}}
+                                       'backprop_nb.gradcheck.rel_error': ('gradcheck.html#rel_error', 'backprop_nb/gradcheck.py')},
+            'backprop_nb.viz': { 'backprop_nb.viz._columns': ('viz.html#_columns', 'backprop_nb/viz.py'),
+                                 'backprop_nb.viz._draw_edge': ('viz.html#_draw_edge', 'backprop_nb/viz.py'),
+                                 'backprop_nb.viz._node_text': ('viz.html#_node_text', 'backprop_nb/viz.py'),
+                                 'backprop_nb.viz._sort_by_neighbours': ('viz.html#_sort_by_neighbours', 'backprop_nb/viz.py'),
+                                 'backprop_nb.viz._split_long_edges': ('viz.html#_split_long_edges', 'backprop_nb/viz.py'),
+                                 'backprop_nb.viz.draw_graph': ('viz.html#draw_graph', 'backprop_nb/viz.py'),
+                                 'backprop_nb.viz.layered_layout': ('viz.html#layered_layout', 'backprop_nb/viz.py')}}}
