@@ -113,4 +113,11 @@ d = { 'settings': { 'branch': 'main',
                                    'backprop_nb.optim.SGD.lr': ('optim.html#sgd.lr', 'backprop_nb/optim.py'),
                                    'backprop_nb.optim.SGD.step': ('optim.html#sgd.step', 'backprop_nb/optim.py'),
                                    'backprop_nb.optim.SGD.zero_grad': ('optim.html#sgd.zero_grad', 'backprop_nb/optim.py'),
-                                   'backprop_nb.optim._param_pairs': ('optim.html#_param_pairs', 'backprop_nb/optim.py')}}}
+                                   'backprop_nb.optim._param_pairs': ('optim.html#_param_pairs', 'backprop_nb/optim.py')},
+            'backprop_nb.viz': { 'backprop_nb.viz._columns': ('viz.html#_columns', 'backprop_nb/viz.py'),
+                                 'backprop_nb.viz._draw_edge': ('viz.html#_draw_edge', 'backprop_nb/viz.py'),
+                                 'backprop_nb.viz._node_text': ('viz.html#_node_text', 'backprop_nb/viz.py'),
+                                 'backprop_nb.viz._sort_by_neighbours': ('viz.html#_sort_by_neighbours', 'backprop_nb/viz.py'),
+                                 'backprop_nb.viz._split_long_edges': ('viz.html#_split_long_edges', 'backprop_nb/viz.py'),
+                                 'backprop_nb.viz.draw_graph': ('viz.html#draw_graph', 'backprop_nb/viz.py'),
+                                 'backprop_nb.viz.layered_layout': ('viz.html#layered_layout', 'backprop_nb/viz.py')}}}
