@@ -35,7 +35,8 @@ def test_one_page_per_notebook(built):
     out, pages = built
     nbs = sorted(p.name for p in (ROOT / "nbs").glob("*.ipynb") if not p.name.startswith("_"))
     assert sorted(p["src"] for p in pages) == nbs
-    assert not [p["src"] for p in pages if p["title"].startswith("#")], "H1 cell source starts with '# # '"
+    bad = [p["src"] for p in pages if p["title"].startswith("#")]
+    assert not bad, f"page title starts with '#' (the H1 cell's source begins '# # '): {bad}"
     for p in pages:
         text = (out / "_site" / p["file"]).read_text()
         assert not _re_remote.search(text), f'{p["file"]} loads {_re_remote.search(text)[0]}'
