@@ -7,13 +7,13 @@ Docs: https://backprop-nb.github.io/backprop_nb/plots.html.md"""
 # %% auto #0
 __all__ = ['CLASS_COLORS', 'plot_data', 'plot_history', 'boundary_grid', 'plot_decision_boundary']
 
-# %% ../nbs/09a_plots.ipynb #2e477878
+# %% ../nbs/09a_plots.ipynb #c5df2565
 import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.colors import ListedColormap, LinearSegmentedColormap
 from .training import predict_proba
 
-# %% ../nbs/09a_plots.ipynb #6f63020f
+# %% ../nbs/09a_plots.ipynb #3009b574
 CLASS_COLORS = plt.get_cmap("tab10").colors
 
 def _axes(ax):
@@ -31,7 +31,7 @@ def plot_data(X,         # points (n, 2)
     ax.set_aspect("equal", adjustable="datalim")
     return ax
 
-# %% ../nbs/09a_plots.ipynb #3ccf877d
+# %% ../nbs/09a_plots.ipynb #bfe44dad
 def plot_history(history,      # a `History` returned by `fit`
                  ax=None,      # matplotlib `Axes` to draw on (default: a new figure)
                  logy=False):  # logarithmic loss axis
@@ -48,7 +48,7 @@ def plot_history(history,      # a `History` returned by `fit`
     ax.legend()
     return ax
 
-# %% ../nbs/09a_plots.ipynb #e3cfcde8
+# %% ../nbs/09a_plots.ipynb #e5594e3d
 def boundary_grid(model,       # a trained network with 2 inputs
                   X,           # the data (n_samples, 2) the grid should cover
                   n=200,       # grid points per axis
@@ -60,7 +60,7 @@ def boundary_grid(model,       # a trained network with 2 inputs
     proba = predict_proba(model, np.c_[xx.ravel(), yy.ravel()].astype(X.dtype))
     return xx, yy, proba.reshape(n, n, -1)
 
-# %% ../nbs/09a_plots.ipynb #f217261a
+# %% ../nbs/09a_plots.ipynb #205fafd7
 def plot_decision_boundary(model,     # a trained network with 2 inputs
                            X,         # points (n, 2)
                            y,         # integer class labels (n,)
