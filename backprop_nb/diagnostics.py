@@ -26,8 +26,9 @@ def _formulas(l, L):
     delta = _FORMULAS["delta_out"] % (l, l) if l == L else _FORMULAS["delta"] % (l, l + 1, l + 1, l)
     return dict(delta=delta, dW=_FORMULAS["dW"] % (l, l - 1, l), db=_FORMULAS["db"] % (l, l))
 
-# %% ../nbs/11_gradient_flow.ipynb #5f787057
+# %% ../nbs/11_gradient_flow.ipynb #ca2fd419
 def _check_model(model):
+    "Raise a `TypeError` unless `model` is an `MLP`."
     if not isinstance(model, MLP): raise TypeError(f"model must be a backprop_nb.layers.MLP, got {type(model).__name__}")
 
 # %% ../nbs/11_gradient_flow.ipynb #67d596e2
