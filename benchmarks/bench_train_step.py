@@ -5,14 +5,14 @@ Run (the OpenBLAS overrides some shells set would pin a slower kernel, so unset 
     flock /tmp/bench.lock env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_train_step.py
 
 Both frameworks run in this process, alternating, with PyTorch's intra-op threads set to numpy's BLAS
-threads. Prints per-step milliseconds (fastest and median over repeats), the ratio ours/torch, and for the
-large case our step's matmul GFLOP/s as a share of numpy's matmul peak (the best of a (1024, 4096) @ (4096, 4096)
-product timed between the steps, so machine load affects both alike).
+threads (`--threads N` sets both). Prints per-step milliseconds (fastest and median over repeats), the
+ratio ours/torch, and for the large case our step's matmul GFLOP/s as a share of numpy's matmul peak
+(the best (1024, 4096) @ (4096, 4096) product, timed between the steps so machine load affects both).
 """
-import time, statistics
+import argparse, time, statistics
 import numpy as np
 import torch
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 from backprop_nb.layers import MLP
 from backprop_nb.optim import SGD
 
@@ -73,6 +73,10 @@ def bench(sizes, batch, act, out, loss, dtype, with_peak=False):
     return [t[0] for t in times], [t[1] for t in times], flops / min(t[2] for t in times) / 1e9
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, help="BLAS and torch threads (default: numpy's BLAS threads)")
+    threads = parser.parse_args().threads
+    if threads: threadpool_limits(threads, user_api="blas")
     threads, kernel = blas_threads()
     torch.set_num_threads(threads)
     print(f"numpy {np.__version__} BLAS: {kernel}; torch {torch.__version__} threads={torch.get_num_threads()}")
