@@ -80,8 +80,8 @@ def main():
     threads, kernel = blas_threads()
     torch.set_num_threads(threads)
     print(f"numpy {np.__version__} BLAS: {kernel}; torch {torch.__version__} threads={torch.get_num_threads()}")
-    print(f"{'case':<25}{'dtype':<9}{'ours min':>9}{'med':>9}{'torch min':>10}{'med':>9}{'ratio min':>10}{'med':>7}"
-          "  GFLOP/s (share of matmul peak)")
+    print(f"{'case':<25}{'dtype':<9}{'ours min':>10}{'med':>10}{'torch min':>10}{'med':>10}{'ratio min':>10}{'med':>6}"
+          "  GFLOP/s (share of matmul peak)  [ms per step]")
     for sizes, batch, act, out, loss in CASES:
         for dtype in (np.float32, np.float64):
             large = batch >= 1024
@@ -90,7 +90,7 @@ def main():
             rate = step_flops(sizes, batch) / o[0] / 1e9
             frac = f"  {rate:.0f} of {peak:.0f} ({rate / peak:.0%})" if large else ""
             name = f"{'-'.join(map(str, sizes))} b{batch}"
-            print(f"{name:<25}{np.dtype(dtype).name:<9}{o[0]*1e3:9.3f}{o[1]*1e3:9.3f}{t[0]*1e3:10.3f}{t[1]*1e3:9.3f}"
-                  f"{o[0]/t[0]:10.2f}{o[1]/t[1]:7.2f}{frac}")
+            ms = "".join(f"{v * 1e3:10.4g}" for v in (*o, *t))
+            print(f"{name:<25}{np.dtype(dtype).name:<9}{ms}{o[0] / t[0]:10.2f}{o[1] / t[1]:6.2f}{frac}")
 
 if __name__ == "__main__": main()
