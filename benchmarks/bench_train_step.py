@@ -8,6 +8,9 @@ Both frameworks run in this process, alternating, with PyTorch's intra-op thread
 threads (`--threads N` sets both). Prints per-step milliseconds (fastest and median over repeats), the
 ratio ours/torch, and for the large case our step's matmul GFLOP/s as a share of numpy's matmul peak
 (the best (1024, 4096) @ (4096, 4096) product, timed between the steps so machine load affects both).
+
+On a shared, loaded machine two-thread timings of both libraries are dominated by waiting for the second
+thread to be scheduled (PyTorch's OpenMP suffers most); `--threads 1` then gives the stable comparison.
 """
 import argparse, time, statistics
 import numpy as np
