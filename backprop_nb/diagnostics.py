@@ -8,12 +8,12 @@ Docs: https://backprop-nb.github.io/backprop_nb/gradient_flow.html.md"""
 __all__ = ['backward_steps', 'plot_backward_steps', 'backward_stepper', 'layer_stats', 'deep_mlp', 'plot_layer_stats',
            'gradient_flow_lab']
 
-# %% ../nbs/11_gradient_flow.ipynb #cd1ffbea
+# %% ../nbs/11_gradient_flow.ipynb #062d4722
 import numpy as np
 from .losses import get_loss, output_delta
 from .layers import MLP
 
-# %% ../nbs/11_gradient_flow.ipynb #9872a814
+# %% ../nbs/11_gradient_flow.ipynb #180020c0
 _FORMULAS = {
     "delta_out": r"$\delta^{(%d)} = \partial L/\partial z^{(%d)}$  (output_delta)",
     "delta": r"$\delta^{(%d)} = (\delta^{(%d)} W^{(%d)\top}) \odot f'(z^{(%d)})$",
@@ -26,11 +26,12 @@ def _formulas(l, L):
     delta = _FORMULAS["delta_out"] % (l, l) if l == L else _FORMULAS["delta"] % (l, l + 1, l + 1, l)
     return dict(delta=delta, dW=_FORMULAS["dW"] % (l, l - 1, l), db=_FORMULAS["db"] % (l, l))
 
-# %% ../nbs/11_gradient_flow.ipynb #bc477701
+# %% ../nbs/11_gradient_flow.ipynb #ca2fd419
 def _check_model(model):
+    "Raise a `TypeError` unless `model` is an `MLP`."
     if not isinstance(model, MLP): raise TypeError(f"model must be a backprop_nb.layers.MLP, got {type(model).__name__}")
 
-# %% ../nbs/11_gradient_flow.ipynb #716c22c2
+# %% ../nbs/11_gradient_flow.ipynb #67d596e2
 def backward_steps(model, # an `MLP`
                    X,     # (batch, n_inputs) inputs
                    y,     # targets for `loss`
@@ -50,7 +51,7 @@ def backward_steps(model, # an `MLP`
                           delta=delta, dW=layer.dW.copy(), db=layer.db.copy(), dx=da))
     return steps
 
-# %% ../nbs/11_gradient_flow.ipynb #04043987
+# %% ../nbs/11_gradient_flow.ipynb #cb0b8dd5
 def _heatmap(ax, M, title):
     "Signed values of the 2-d array `M` on a symmetric colour scale, written in when small."
     M = np.atleast_2d(M)
@@ -70,7 +71,7 @@ def _draw_step(axs, step):
     _heatmap(axs[2], step["dW"], f"∂L/∂W({l})  {step['dW'].shape}")
     _heatmap(axs[3], step["db"], f"∂L/∂b({l})  {step['db'].shape}")
 
-# %% ../nbs/11_gradient_flow.ipynb #ca95ef73
+# %% ../nbs/11_gradient_flow.ipynb #1a249143
 def _render_png(fig):
     "PNG bytes of a matplotlib figure."
     import io
@@ -78,7 +79,7 @@ def _render_png(fig):
     fig.savefig(buf, format="png", dpi=72)
     return buf.getvalue()
 
-# %% ../nbs/11_gradient_flow.ipynb #f500be16
+# %% ../nbs/11_gradient_flow.ipynb #dab789af
 def plot_backward_steps(steps): # records from `backward_steps`
     "All steps of a backward pass, one row per layer from the output down; returns the figure."
     import matplotlib.pyplot as plt
@@ -88,7 +89,7 @@ def plot_backward_steps(steps): # records from `backward_steps`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/11_gradient_flow.ipynb #7f11de93
+# %% ../nbs/11_gradient_flow.ipynb #78e6dbd5
 def backward_stepper(model, X, y, loss): # as for `backward_steps`
     "A slider that walks one backward pass of `model` layer by layer: formulas, $\\delta$, $dW$, $db$ of each step."
     import ipywidgets as widgets
@@ -107,7 +108,7 @@ def backward_stepper(model, X, y, loss): # as for `backward_steps`
     redraw()
     return stepper
 
-# %% ../nbs/11_gradient_flow.ipynb #c3d3e285
+# %% ../nbs/11_gradient_flow.ipynb #9a332bdc
 def _layer_row(step, layer, lr):
     "Summary statistics of one `backward_steps` record for `layer`."
     grad_norm, w_norm = np.linalg.norm(step["dW"]), np.linalg.norm(layer.W)
@@ -116,7 +117,7 @@ def _layer_row(step, layer, lr):
                 act_mean=float(step["a"].mean()), act_std=float(step["a"].std()),
                 update_ratio=float(lr * grad_norm / w_norm) if w_norm > 0 else float("inf"))
 
-# %% ../nbs/11_gradient_flow.ipynb #b580513e
+# %% ../nbs/11_gradient_flow.ipynb #70bdf78e
 def layer_stats(model,   # an `MLP`
                 X,       # (batch, n_inputs) inputs
                 y,       # targets for `loss`
@@ -127,7 +128,7 @@ def layer_stats(model,   # an `MLP`
     steps = backward_steps(model, X, y, loss)[::-1]
     return [_layer_row(s, model.layers[s["layer"] - 1], lr) for s in steps]
 
-# %% ../nbs/11_gradient_flow.ipynb #77c2b1e1
+# %% ../nbs/11_gradient_flow.ipynb #ae1b0b36
 def deep_mlp(depth=10,             # number of layers (weight matrices), output layer included
              width=32,             # units per hidden layer
              activation="sigmoid", # hidden activation
@@ -138,13 +139,18 @@ def deep_mlp(depth=10,             # number of layers (weight matrices), output 
     if depth < 2: raise ValueError(f"depth must be at least 2 (one hidden layer and the output), got {depth}")
     return MLP([n_in] + [width] * (depth - 1) + [1], activation=activation, output="sigmoid", init=init, seed=seed)
 
-# %% ../nbs/11_gradient_flow.ipynb #39937a03
+# %% ../nbs/11_gradient_flow.ipynb #3b25d8bc
 def _draw_norms(ax, stats):
     "Grouped log-scale bars of $\\|\\delta\\|$ and $\\|\\partial L/\\partial W\\|$ per layer."
+    from matplotlib.ticker import LogFormatter, NullLocator
     l = np.array([r["layer"] for r in stats])
     ax.bar(l - 0.2, [r["delta_norm"] for r in stats], 0.4, label="‖δ‖ = ‖∂L/∂z‖")
     ax.bar(l + 0.2, [r["grad_norm"] for r in stats], 0.4, label="‖∂L/∂W‖")
-    ax.set(yscale="log", xlabel="layer (input → output)", title="gradient norms", xticks=l)
+    norms = np.array([[r["delta_norm"], r["grad_norm"]] for r in stats])
+    norms = norms[np.isfinite(norms) & (norms > 0)]
+    lo, hi = (np.floor(np.log10(norms.min())), np.ceil(np.log10(norms.max()))) if norms.size else (-1, 1)
+    ax.set(yscale="log", ylim=(10 ** lo, 10 ** max(hi, lo + 1)), xlabel="layer (input → output)", title="gradient norms", xticks=l)
+    ax.yaxis.set_minor_locator(NullLocator()); ax.yaxis.set_major_formatter(LogFormatter())  # plain labels: faster redraws
     ax.legend(fontsize=8)
 
 def _draw_acts(ax, stats):
@@ -161,7 +167,7 @@ def _draw_ratios(ax, stats):
     ax.set(xlabel="layer", title="update ratio ‖η∂L/∂W‖ / ‖W‖", xticks=l)
     ax.legend(fontsize=8)
 
-# %% ../nbs/11_gradient_flow.ipynb #834fb475
+# %% ../nbs/11_gradient_flow.ipynb #ecf31689
 def plot_layer_stats(stats,       # rows from `layer_stats`
                      title=None): # figure title
     "Gradient norms, activation mean ± std and update ratios per layer; returns the figure."
@@ -172,19 +178,19 @@ def plot_layer_stats(stats,       # rows from `layer_stats`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/11_gradient_flow.ipynb #19265d71
+# %% ../nbs/11_gradient_flow.ipynb #49f73d64
 def _draw_histograms(ax, steps):
-    "One normalised histogram of activations per layer, stacked bottom (input side) to top."
+    "One histogram of activations per layer (height $\\propto \\sqrt{\\text{count}}$, so tails show), stacked bottom (input side) to top."
     a_all = np.concatenate([s["a"].ravel() for s in steps])
     lo, hi = a_all.min(), a_all.max()
     edges = np.linspace(lo, hi if hi > lo else lo + 1, 41)
     centers = (edges[:-1] + edges[1:]) / 2
     for s in steps:
-        h = np.histogram(s["a"], edges)[0]
+        h = np.sqrt(np.histogram(s["a"], edges)[0])
         ax.fill_between(centers, s["layer"], s["layer"] + 0.9 * h / max(h.max(), 1), step="mid", alpha=0.7)
-    ax.set(xlabel="activation a", ylabel="layer", title="activation histograms", yticks=[s["layer"] for s in steps])
+    ax.set(xlabel="activation a", ylabel="layer", title="activation histograms (height ∝ √count)", yticks=[s["layer"] for s in steps])
 
-# %% ../nbs/11_gradient_flow.ipynb #19f3f63b
+# %% ../nbs/11_gradient_flow.ipynb #0c3a5e0a
 def _flow_controls(depth, activation, init, width):
     "The lab's four controls."
     import ipywidgets as widgets
@@ -194,7 +200,7 @@ def _flow_controls(depth, activation, init, width):
                 init=widgets.Dropdown(options=["xavier", "he", "normal"], value=init, description="init"),
                 width=widgets.IntSlider(value=width, min=2, max=128, description="width"))
 
-# %% ../nbs/11_gradient_flow.ipynb #9a967c87
+# %% ../nbs/11_gradient_flow.ipynb #6d3cd14d
 def gradient_flow_lab(depth=10, activation="sigmoid", init="xavier", width=32, # starting control values
                       n=256,   # moons points in the batch
                       lr=0.1,  # learning rate for the update ratios in `lab.stats`

@@ -8,7 +8,7 @@ Docs: https://backprop-nb.github.io/backprop_nb/learning_rate.html.md"""
 __all__ = ['critical_lr', 'quadratic_gd', 'quadratic_loss', 'plot_quadratic_gd', 'hessian_vector_product', 'sharpness',
            'LRFindResult', 'lr_find']
 
-# %% ../nbs/10_learning_rate.ipynb #54158b60
+# %% ../nbs/10_learning_rate.ipynb #bf15b976
 import copy
 import numpy as np
 from fastcore.basics import patch
@@ -16,7 +16,7 @@ from .data import batches
 from .losses import get_loss
 from .optim import SGD
 
-# %% ../nbs/10_learning_rate.ipynb #107c6273
+# %% ../nbs/10_learning_rate.ipynb #45df4883
 def _curvatures(A):
     "Eigenvalues of the symmetric positive semi-definite matrix `A`, ascending; clear errors otherwise."
     A = np.asarray(A, dtype=np.float64)
@@ -27,12 +27,12 @@ def _curvatures(A):
         raise ValueError(f"A must be positive semi-definite and non-zero, got eigenvalues {lam}")
     return lam
 
-# %% ../nbs/10_learning_rate.ipynb #4e4824ef
+# %% ../nbs/10_learning_rate.ipynb #442ffaa1
 def critical_lr(A):
     "The critical step size $\\eta_c = 2/\\lambda_{\\max}(A)$ for gradient descent on $\\tfrac12 w^\\top A w$."
     return float(2 / _curvatures(A)[-1])
 
-# %% ../nbs/10_learning_rate.ipynb #7923613e
+# %% ../nbs/10_learning_rate.ipynb #ec28711c
 def quadratic_gd(A,      # (d, d) symmetric positive semi-definite curvature
                  w0,     # (d,) starting point
                  lr,     # learning rate η
@@ -45,13 +45,13 @@ def quadratic_gd(A,      # (d, d) symmetric positive semi-definite curvature
     for _ in range(steps): path.append(path[-1] - lr * A @ path[-1])
     return np.stack(path)
 
-# %% ../nbs/10_learning_rate.ipynb #e4269550
+# %% ../nbs/10_learning_rate.ipynb #ecf47782
 def quadratic_loss(A, W):
     "$f(w) = \\tfrac12 w^\\top A w$ for each row of `W` (shape (n, d)) at once."
     W = np.atleast_2d(W)
     return 0.5 * np.einsum('ni,ij,nj->n', W, np.asarray(A, dtype=np.float64), W)
 
-# %% ../nbs/10_learning_rate.ipynb #b52dce1c
+# %% ../nbs/10_learning_rate.ipynb #41abe65f
 def _plot_paths(ax, A, paths, lrs, shown=12):
     "Contours of $f$ with the first `shown` steps of each path, cut where it leaves the frame."
     r = 1.3 * np.abs(paths[0][0]).max()
@@ -64,7 +64,7 @@ def _plot_paths(ax, A, paths, lrs, shown=12):
     ax.set(xlim=(-r, r), ylim=(-r, r), aspect='equal', title=f"first {shown} steps on the contours of f")
     ax.legend(fontsize=8)
 
-# %% ../nbs/10_learning_rate.ipynb #454d6afa
+# %% ../nbs/10_learning_rate.ipynb #54eab6b3
 def _plot_sweep(ax, A, w0, steps):
     "Loss after `steps` steps relative to the start, against η, with $\\eta^\\star$ and $\\eta_c$ marked."
     lam = _curvatures(A)
@@ -77,7 +77,7 @@ def _plot_sweep(ax, A, w0, steps):
     ax.set(xlabel="learning rate η", ylabel=f"f(w_{steps}) / f(w_0)", title="the critical step size")
     ax.legend(fontsize=8)
 
-# %% ../nbs/10_learning_rate.ipynb #85201465
+# %% ../nbs/10_learning_rate.ipynb #ed3f5547
 def plot_quadratic_gd(A,            # (d, d) curvature (paths are drawn for d == 2)
                       w0,           # (d,) starting point
                       lrs,          # learning rates to compare
@@ -94,7 +94,7 @@ def plot_quadratic_gd(A,            # (d, d) curvature (paths are drawn for d ==
     fig.tight_layout()
     return fig
 
-# %% ../nbs/10_learning_rate.ipynb #85c1c7d9
+# %% ../nbs/10_learning_rate.ipynb #79ad75c3
 def _flat_grad(model, X, y, loss):
     "The full-batch gradient of `loss` over all parameters, as one vector."
     model.forward(X)
@@ -108,7 +108,7 @@ def _shift(model, v, eps):
         p += eps * v[i:i + p.size].reshape(p.shape)
         i += p.size
 
-# %% ../nbs/10_learning_rate.ipynb #d760eb13
+# %% ../nbs/10_learning_rate.ipynb #2147804d
 def hessian_vector_product(model, X, y, loss, v, eps=1e-5):
     "$Hv$ for the full-batch `loss` of `model` by central differences of gradients; the weights are restored."
     _shift(model, v, eps); g_plus = _flat_grad(model, X, y, loss)
@@ -116,7 +116,7 @@ def hessian_vector_product(model, X, y, loss, v, eps=1e-5):
     _shift(model, v, eps)
     return (g_plus - g_minus) / (2 * eps)
 
-# %% ../nbs/10_learning_rate.ipynb #e0f74bfd
+# %% ../nbs/10_learning_rate.ipynb #4b907a0a
 def sharpness(model,     # an `MLP`, e.g. trained to a minimum
               X, y,      # the (full) training batch
               loss,      # a loss name or object
@@ -129,7 +129,7 @@ def sharpness(model,     # an `MLP`, e.g. trained to a minimum
         v = hessian_vector_product(model, X, y, loss, u)
     return float(u @ v)  # Rayleigh quotient u^T H u of the converged direction
 
-# %% ../nbs/10_learning_rate.ipynb #91c4bee2
+# %% ../nbs/10_learning_rate.ipynb #00f87a4e
 def _steepest(lrs, losses, window):
     "The learning rate in the middle of the `window`-step stretch where `losses` fall fastest per decade of `lrs`."
     w = min(max(window, 1), len(lrs) - 1)
@@ -138,7 +138,7 @@ def _steepest(lrs, losses, window):
     slope = (losses[w:] - losses[:-w]) / (log_lr[w:] - log_lr[:-w])
     return float(lrs[int(np.argmin(slope)) + w // 2])
 
-# %% ../nbs/10_learning_rate.ipynb #494da27d
+# %% ../nbs/10_learning_rate.ipynb #2344b57c
 class LRFindResult:
     "Learning rates of a range test with their smoothed and raw losses, and the suggested learning rates."
     def __init__(self, lrs, losses, raw_losses, window=1):  # `window`: steps over which `steepest` measures the slope
@@ -152,20 +152,20 @@ class LRFindResult:
         return (f"LRFindResult(suggestion={self.suggestion:.3g}, steepest={self.steepest:.3g}, "
                 f"lr_min_loss={self.lr_min_loss:.3g}, {len(self.lrs)} steps up to lr={self.lrs[-1]:.3g})")
 
-# %% ../nbs/10_learning_rate.ipynb #43d4ba51
+# %% ../nbs/10_learning_rate.ipynb #606e5a3b
 def _batch_stream(X, y, batch_size, seed):
     "Mini-batches forever: one fresh shuffle of (`X`, `y`) per epoch, reproducible from `seed`."
     rng = np.random.default_rng(seed)
     while True: yield from batches(X, y, batch_size, rng)
 
-# %% ../nbs/10_learning_rate.ipynb #18b77607
+# %% ../nbs/10_learning_rate.ipynb #f1acde36
 def _check_range(lr_min, lr_max, steps):
     if not (np.isfinite(lr_min) and lr_min > 0): raise ValueError(f"lr_min must be a finite number > 0, got {lr_min!r}")
     if not (np.isfinite(lr_max) and lr_max > lr_min): raise ValueError(f"lr_max must be finite and > lr_min = {lr_min!r}, got {lr_max!r}")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
         raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
 
-# %% ../nbs/10_learning_rate.ipynb #ca8a0fba
+# %% ../nbs/10_learning_rate.ipynb #e581fe17
 def lr_find(model,           # an `MLP`; it is copied, never changed
             X, y,            # training data
             loss,            # a loss name or object
@@ -192,7 +192,7 @@ def lr_find(model,           # an `MLP`; it is copied, never changed
     if not raw: raise ValueError(f"the loss of the first batch is not finite at lr={lr_min}; check the data and model")
     return LRFindResult(lrs[:len(raw)], smooth, raw, window=round(beta / (1 - beta)))
 
-# %% ../nbs/10_learning_rate.ipynb #43835b32
+# %% ../nbs/10_learning_rate.ipynb #fe8e0e01
 @patch
 def plot(self: LRFindResult, ax=None): # matplotlib axes to draw into (default: a new figure)
     "Loss against learning rate (log scale) with the minimum and the suggestion marked; returns the axes."

@@ -7,7 +7,7 @@ Docs: https://backprop-nb.github.io/backprop_nb/training.html.md"""
 # %% auto #0
 __all__ = ['predict', 'predict_proba', 'accuracy', 'evaluate', 'clip_grad_norm', 'History', 'fit']
 
-# %% ../nbs/09_training.ipynb #0685e7ef
+# %% ../nbs/09_training.ipynb #42a73a00
 import math
 from dataclasses import dataclass, field
 import numpy as np
@@ -16,7 +16,7 @@ from .losses import get_loss, softmax
 from .optim import SGD
 from .data import _check_xy, batches, train_val_split
 
-# %% ../nbs/09_training.ipynb #dbd7bf85
+# %% ../nbs/09_training.ipynb #ce7dd2c6
 def _predicted(y_hat):
     "Predicted labels from raw outputs: $[\\hat y \\ge 1/2]$ for one unit, the argmax of the logits otherwise."
     return y_hat.argmax(axis=1) if y_hat.shape[1] > 1 else (y_hat[:, 0] >= 0.5).astype(np.int64)
@@ -42,7 +42,7 @@ def accuracy(model, X, y):
     "Fraction of samples whose predicted class equals the label."
     return float(np.mean(predict(model, X) == _class_labels(y)))
 
-# %% ../nbs/09_training.ipynb #110f65be
+# %% ../nbs/09_training.ipynb #d25c0c43
 _CLASSIFICATION = ("bce", "softmax_ce")  # losses whose targets are classes: accuracy is recorded
 
 def evaluate(model, X, y, loss):
@@ -52,7 +52,7 @@ def evaluate(model, X, y, loss):
     acc = float(np.mean(_predicted(y_hat) == _class_labels(y))) if loss.name in _CLASSIFICATION else None
     return loss(y_hat, y), acc
 
-# %% ../nbs/09_training.ipynb #df7757b9
+# %% ../nbs/09_training.ipynb #0856bc3f
 def _divergence_threshold(model, X, y, loss, initial_loss, factor):
     "`factor` x the larger of the untrained loss and the loss of an all-zero output pre-activation."
     if not math.isfinite(initial_loss): raise ValueError(f"the untrained network's loss is {initial_loss}; check the data and init")
@@ -61,7 +61,7 @@ def _divergence_threshold(model, X, y, loss, initial_loss, factor):
     zero_out = loss(out.act(np.zeros_like(out.z)), y)
     return factor * max(initial_loss, zero_out)
 
-# %% ../nbs/09_training.ipynb #b11ad369
+# %% ../nbs/09_training.ipynb #6326c5ad
 def clip_grad_norm(grads,     # gradient arrays (scaled in place)
                    clip_norm):# largest allowed global norm c > 0
     "Scale all `grads` by $\\min(1, c/\\|g\\|)$ in place; return the global norm $\\|g\\|$ before clipping."
@@ -70,7 +70,7 @@ def clip_grad_norm(grads,     # gradient arrays (scaled in place)
         for g in grads: g *= clip_norm / norm
     return norm
 
-# %% ../nbs/09_training.ipynb #59a20e3e
+# %% ../nbs/09_training.ipynb #b31451c0
 @dataclass
 class History:
     "What `fit` did: per-epoch losses and accuracies (entry 0 = before training), the best epoch and why it stopped."
@@ -103,7 +103,7 @@ class History:
     def __repr__(self):
         return f"History(epochs={self.epochs}, stop_reason={self.stop_reason!r}, best_epoch={self.best_epoch}: {self._summary(self.best_epoch)})"
 
-# %% ../nbs/09_training.ipynb #a9fab235
+# %% ../nbs/09_training.ipynb #e67c3d7e
 def _train_epoch(model, X, y, loss, opt, batch_size, rng, clip_norm):
     "One pass of mini-batch updates; `False` if a batch loss came out non-finite."
     grads = [g for _, g in model.parameters()]
@@ -114,14 +114,14 @@ def _train_epoch(model, X, y, loss, opt, batch_size, rng, clip_norm):
         opt.step()
     return True
 
-# %% ../nbs/09_training.ipynb #c4df0a6b
+# %% ../nbs/09_training.ipynb #54029350
 def _snapshot(model): return [p.copy() for p, _ in model.parameters()]
 
 def _restore(model, weights):
     "Copy saved `weights` back into the model's parameter arrays (in place)."
     for (p, _), w in zip(model.parameters(), weights): p[...] = w
 
-# %% ../nbs/09_training.ipynb #5fc03aae
+# %% ../nbs/09_training.ipynb #da9c1206
 def _is_int(v): return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 def _check_fit_args(epochs, batch_size, patience, min_delta, clip_norm, diverge_factor):
@@ -145,7 +145,7 @@ def _validation_data(X, y, validation, rng):
         return X_train, y_train, X_val, y_val
     raise TypeError(f"validation must be None, a fraction in (0, 1) or a tuple (X_val, y_val), got {type(validation).__name__}")
 
-# %% ../nbs/09_training.ipynb #4a715f56
+# %% ../nbs/09_training.ipynb #45ac2b91
 def fit(model,              # an `MLP` (anything with `forward`, `backward_loss`, `parameters`, `layers`)
         X, y,               # training data: `X` (n, n_in); `y` labels (n,), one-hot (n, K) or targets
         loss="mse",         # a loss name or object

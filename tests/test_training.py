@@ -2,8 +2,8 @@
 import json
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 from backprop_nb.layers import MLP
-from backprop_nb.losses import get_loss
 from backprop_nb.gradcheck import rel_error
 from backprop_nb.training import fit, evaluate, accuracy, clip_grad_norm, History
 from backprop_nb.data import make_moons, make_spiral, make_regression_1d
@@ -229,3 +229,22 @@ def test_softmax_labels_out_of_range_and_nan_targets():
     Xr, yr = make_regression_1d(10)
     with pytest.raises(ValueError, match="NaN or infinite targets"):
         fit(MLP([1, 4, 1]), Xr, np.where(yr > 0, np.nan, yr), loss="mse", progress=False)
+
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(2, 40), hidden=st.integers(1, 6), batch_size=st.integers(1, 50), epochs=st.integers(1, 4),
+       loss=st.sampled_from(list(PAIRS)), dtype=st.sampled_from([np.float64, np.float32]),
+       validation=st.sampled_from([None, 0.5]), seed=st.integers(0, 2**31))
+def test_fit_shapes_and_types(n, hidden, batch_size, epochs, loss, dtype, validation, seed):
+    "Any small problem trains without error; the history has one entry per epoch plus the start, the weights keep their dtype."
+    output, K, make = PAIRS[loss]
+    X, y = make()
+    X, y = X[:n], y[:n]
+    net = MLP([X.shape[1], hidden, K], "tanh", output, seed=seed, dtype=dtype)
+    h = fit(net, X, y, loss=loss, lr=0.1, epochs=epochs, batch_size=batch_size, validation=validation, seed=seed, progress=False)
+    assert h.stop_reason in ("max_epochs", "diverged")
+    assert len(h.train_loss) == h.epochs + 1 and h.epochs <= epochs
+    assert len(h.val_loss) == (h.epochs + 1 if validation else 0)
+    assert len(h.train_acc) == (h.epochs + 1 if loss != "mse" else 0)
+    assert all(p.dtype == dtype and np.isfinite(p).all() for p, _ in net.parameters())
