@@ -8,7 +8,7 @@ Docs: https://backprop-nb.github.io/backprop_nb/playground.html.md"""
 __all__ = ['DATASETS', 'N_POINTS', 'VAL_FRAC', 'COLORS', 'TINT', 'GRID', 'MARGIN', 'ACTIVATION_NAMES', 'STEP_EPOCHS', 'make_task',
            'confidence_rgb', 'BoundaryFigure', 'make_controls', 'Playground', 'join_histories', 'playground']
 
-# %% ../nbs/12_playground.ipynb #f88800ff
+# %% ../nbs/12_playground.ipynb #e2824216
 import io
 import numpy as np
 import PIL.Image
@@ -22,7 +22,7 @@ from .training import History, fit
 from .plots import boundary_grid
 from . import data
 
-# %% ../nbs/12_playground.ipynb #609376d0
+# %% ../nbs/12_playground.ipynb #9b2fd033
 DATASETS = {"moons": data.make_moons, "circles": data.make_circles, "xor": data.make_xor, "spiral": data.make_spiral}
 N_POINTS = 200   # points per dataset
 VAL_FRAC = 0.25  # held out for the validation curve
@@ -38,7 +38,7 @@ def make_task(dataset="moons", # one of `DATASETS`
     output, loss = ("sigmoid", "bce") if k == 2 else ("identity", "softmax_ce")
     return dict(X=X, y=y, X_tr=X_tr, y_tr=y_tr, X_val=X_val, y_val=y_val, k=k, output=output, loss=loss)
 
-# %% ../nbs/12_playground.ipynb #344d80ec
+# %% ../nbs/12_playground.ipynb #09830d5b
 COLORS = np.array([[0.122, 0.467, 0.706], [1.0, 0.498, 0.055], [0.173, 0.627, 0.173], [0.839, 0.153, 0.157]])  # tab10
 
 TINT = 0.55  # λ: how strongly a certain region takes its class colour
@@ -49,13 +49,13 @@ def confidence_rgb(P):  # class probabilities, shape (..., K)
     s = TINT * (P.max(axis=-1, keepdims=True) - 1 / k) / (1 - 1 / k)
     return (1 - s) + s * COLORS[P.argmax(axis=-1)]
 
-# %% ../nbs/12_playground.ipynb #ef229982
+# %% ../nbs/12_playground.ipynb #b5d2c89d
 GRID = 70     # boundary image resolution (cells per side)
 MARGIN = 0.3  # room around the data, in data units
 
 class BoundaryFigure:
     "A reused two-panel figure: decision boundary with data (left), train/validation loss (right)."
-    def __init__(self, width=8.4, height=3.5, dpi=80):
+    def __init__(self, width=8.4, height=3.5, dpi=90):
         self.fig = Figure(figsize=(width, height), dpi=dpi)
         FigureCanvasAgg(self.fig)
         self.ax_b, self.ax_l = self.fig.subplots(1, 2, gridspec_kw=dict(width_ratios=(1, 1.25)))
@@ -75,7 +75,7 @@ class BoundaryFigure:
         for artist in self.dynamic: artist.set_animated(True)  # left out of the full draw: see `png`
         self.background, self.background_key = None, None
 
-# %% ../nbs/12_playground.ipynb #1b269732
+# %% ../nbs/12_playground.ipynb #eacfdda8
 @patch
 def set_data(self:BoundaryFigure, X, y):
     "Show the points `X` coloured by their labels `y`."
@@ -111,7 +111,7 @@ def set_losses(self:BoundaryFigure, train_loss, val_loss, epochs):
         lo, hi = np.floor(np.log10(finite.min())), np.ceil(np.log10(finite.max()))
         self.ax_l.set_ylim(10 ** lo, 10 ** max(hi, lo + 1))
 
-# %% ../nbs/12_playground.ipynb #6832de3a
+# %% ../nbs/12_playground.ipynb #1148b534
 @patch
 def png(self:BoundaryFigure):
     "Render the figure (static background reused when the axes are unchanged) and return PNG bytes."
@@ -125,7 +125,7 @@ def png(self:BoundaryFigure):
     PIL.Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(buf, format="png", compress_level=1)
     return buf.getvalue()
 
-# %% ../nbs/12_playground.ipynb #f9610b78
+# %% ../nbs/12_playground.ipynb #f5f2c623
 ACTIVATION_NAMES = ["sigmoid", "tanh", "relu", "leaky_relu"]
 STEP_EPOCHS = 10  # epochs per click in step mode
 
@@ -150,7 +150,7 @@ def make_controls():
         c.add_class(f"bp-{name.replace('_', '-')}")
     return w
 
-# %% ../nbs/12_playground.ipynb #5c241b52
+# %% ../nbs/12_playground.ipynb #a82f9965
 class Playground(widgets.VBox):
     "Interactive trainer: controls on the left, decision boundary, loss curves and metrics on the right."
     def __init__(self, **values):  # initial control values by name, e.g. `lr=0.3, dataset="spiral"`
@@ -160,10 +160,10 @@ class Playground(widgets.VBox):
         for name, value in values.items(): self.controls[name].value = value
         for name, c in self.controls.items(): setattr(self, name, c)
         self.step_button = widgets.Button(description=f"train {STEP_EPOCHS} more epochs")
-        self.plot = widgets.Image(format="png")
+        self.figure = BoundaryFigure()
+        self.plot = widgets.Image(format="png", width=int(self.figure.fig.bbox.width))  # shown 1:1, never rescaled
         self.status = widgets.HTML()
         for w, cls in ((self.step_button, "bp-step"), (self.plot, "bp-plot"), (self.status, "bp-status")): w.add_class(cls)
-        self.figure = BoundaryFigure()
         panel = widgets.VBox(list(self.controls.values()) + [self.step_button])
         super().__init__([widgets.HBox([panel, widgets.VBox([self.plot, self.status])])])
         self.add_class("bp-playground")
@@ -173,7 +173,7 @@ class Playground(widgets.VBox):
 
     def __repr__(self): return f"Playground({', '.join(f'{k}={c.value!r}' for k, c in self.controls.items())})"
 
-# %% ../nbs/12_playground.ipynb #afb6028f
+# %% ../nbs/12_playground.ipynb #fcde1be6
 @patch
 def retrain(self:Playground):
     "Rebuild data and network from the controls, train (all epochs, or none in step mode) and redraw."
@@ -185,7 +185,7 @@ def retrain(self:Playground):
     if not self.step_mode.value: self.train(self.epochs.value)
     self.redraw()
 
-# %% ../nbs/12_playground.ipynb #bbf82b34
+# %% ../nbs/12_playground.ipynb #d37863f5
 def join_histories(a, b):  # `History` so far (or None), and the one of the next `fit` call
     "One `History` for `b` trained right after `a`."
     if a is None: return b
@@ -193,7 +193,7 @@ def join_histories(a, b):  # `History` so far (or None), and the one of the next
     return History(**lists, best_epoch=int(np.nanargmin(lists["val_loss"])), stop_reason=b.stop_reason,
                    diverged_epoch=None if b.diverged_epoch is None else a.epochs + b.diverged_epoch)
 
-# %% ../nbs/12_playground.ipynb #fe2710ed
+# %% ../nbs/12_playground.ipynb #c8e44e10
 @patch(as_prop=True)
 def epochs_done(self:Playground): return 0 if self.history is None else self.history.epochs
 
@@ -216,15 +216,17 @@ def step(self:Playground):
         self.train(min(STEP_EPOCHS, self.epochs.value - self.epochs_done))
     self.redraw()
 
-# %% ../nbs/12_playground.ipynb #e19c7fa7
+# %% ../nbs/12_playground.ipynb #69a28325
 @patch
 def summary(self:Playground):
     "One line: epochs trained, last losses and accuracies, or the divergence message."
     h = self.history
     if self.diverged_at is not None: return f"diverged at epoch {self.diverged_at} — lower the learning rate"
     if h is None: return f"epoch 0 of {self.epochs.value}: press “train {STEP_EPOCHS} more epochs”"
+    stuck = f" · the loss never fell below its start ({h.train_loss[0]:.3g}) — lower the learning rate" \
+            if h.epochs and min(h.train_loss[1:]) >= h.train_loss[0] else ""
     return (f"epoch {h.epochs}/{self.epochs.value} · train loss {h.train_loss[-1]:.4f} · val loss {h.val_loss[-1]:.4f}"
-            f" · train acc {h.train_acc[-1]:.1%} · val acc {h.val_acc[-1]:.1%}")
+            f" · train acc {h.train_acc[-1]:.1%} · val acc {h.val_acc[-1]:.1%}{stuck}")
 
 @patch
 def redraw(self:Playground):
@@ -238,7 +240,7 @@ def redraw(self:Playground):
     self.plot.value = f.png()
     self.status.value = f"lr {self.lr.value:.3g} · {self.activation.value} · <b>{text}</b>"
 
-# %% ../nbs/12_playground.ipynb #e0e3e471
+# %% ../nbs/12_playground.ipynb #4b9ae8d1
 def playground(**values):  # initial control values by name, e.g. `lr=0.3, activation="relu"`
     "Build the interactive playground widget (display it in Jupyter or Voila)."
     return Playground(**values)

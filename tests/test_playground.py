@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 from backprop_nb.playground import ACTIVATION_NAMES, DATASETS, playground
 
-# a value different from the default for every control
+# a value different from the starting one (`small()`) for every control
 NEW_VALUES = dict(dataset="circles", noise=0.35, layers=1, units=5, activation="relu", lr=0.2,
-                  batch_size=16, epochs=40, seed=3, step_mode=True)
+                  batch_size=16, epochs=30, seed=3, step_mode=True)
+
+def small(): return playground(epochs=20)  # the defaults with fewer epochs: same code paths, quicker
 
 def snapshot(pg):
     "What `.history` holds and what the user sees."
@@ -14,11 +16,11 @@ def snapshot(pg):
     return (h.train_loss, h.val_loss) if h else None, pg.plot.value, pg.status.value
 
 def test_every_control_is_covered():
-    assert set(NEW_VALUES) == set(playground().controls)
+    assert set(NEW_VALUES) == set(small().controls)
 
 @pytest.mark.parametrize("name", list(NEW_VALUES))
 def test_control_change_retrains_and_redraws(name):
-    pg = playground()
+    pg = small()
     before = snapshot(pg)
     getattr(pg, name).value = NEW_VALUES[name]
     after = snapshot(pg)
@@ -30,7 +32,7 @@ def test_control_change_retrains_and_redraws(name):
 @pytest.mark.parametrize("name", list(NEW_VALUES))
 def test_same_settings_same_picture(name):
     "Changing a control and changing it back reproduces the first run exactly: nothing stale."
-    pg = playground()
+    pg = small()
     before = snapshot(pg)
     default = getattr(pg, name).value
     getattr(pg, name).value = NEW_VALUES[name]
