@@ -8,7 +8,7 @@ Docs: https://backprop-nb.github.io/backprop_nb/playground.html.md"""
 __all__ = ['DATASETS', 'N_POINTS', 'VAL_FRAC', 'COLORS', 'TINT', 'GRID', 'MARGIN', 'ACTIVATION_NAMES', 'STEP_EPOCHS', 'make_task',
            'confidence_rgb', 'BoundaryFigure', 'make_controls', 'Playground', 'join_histories', 'playground']
 
-# %% ../nbs/12_playground.ipynb #e2824216
+# %% ../nbs/12_playground.ipynb #bb3e17f7
 import io
 import numpy as np
 import PIL.Image
@@ -22,7 +22,7 @@ from .training import History, fit
 from .plots import boundary_grid
 from . import data
 
-# %% ../nbs/12_playground.ipynb #9b2fd033
+# %% ../nbs/12_playground.ipynb #92e3d887
 DATASETS = {"moons": data.make_moons, "circles": data.make_circles, "xor": data.make_xor, "spiral": data.make_spiral}
 N_POINTS = 200   # points per dataset
 VAL_FRAC = 0.25  # held out for the validation curve
@@ -38,7 +38,7 @@ def make_task(dataset="moons", # one of `DATASETS`
     output, loss = ("sigmoid", "bce") if k == 2 else ("identity", "softmax_ce")
     return dict(X=X, y=y, X_tr=X_tr, y_tr=y_tr, X_val=X_val, y_val=y_val, k=k, output=output, loss=loss)
 
-# %% ../nbs/12_playground.ipynb #09830d5b
+# %% ../nbs/12_playground.ipynb #56d8ffc4
 COLORS = np.array([[0.122, 0.467, 0.706], [1.0, 0.498, 0.055], [0.173, 0.627, 0.173], [0.839, 0.153, 0.157]])  # tab10
 
 TINT = 0.55  # λ: how strongly a certain region takes its class colour
@@ -49,7 +49,7 @@ def confidence_rgb(P):  # class probabilities, shape (..., K)
     s = TINT * (P.max(axis=-1, keepdims=True) - 1 / k) / (1 - 1 / k)
     return (1 - s) + s * COLORS[P.argmax(axis=-1)]
 
-# %% ../nbs/12_playground.ipynb #b5d2c89d
+# %% ../nbs/12_playground.ipynb #748c3c8d
 GRID = 70     # boundary image resolution (cells per side)
 MARGIN = 0.3  # room around the data, in data units
 
@@ -75,7 +75,7 @@ class BoundaryFigure:
         for artist in self.dynamic: artist.set_animated(True)  # left out of the full draw: see `png`
         self.background, self.background_key = None, None
 
-# %% ../nbs/12_playground.ipynb #eacfdda8
+# %% ../nbs/12_playground.ipynb #3ae80b82
 @patch
 def set_data(self:BoundaryFigure, X, y):
     "Show the points `X` coloured by their labels `y`."
@@ -111,7 +111,7 @@ def set_losses(self:BoundaryFigure, train_loss, val_loss, epochs):
         lo, hi = np.floor(np.log10(finite.min())), np.ceil(np.log10(finite.max()))
         self.ax_l.set_ylim(10 ** lo, 10 ** max(hi, lo + 1))
 
-# %% ../nbs/12_playground.ipynb #1148b534
+# %% ../nbs/12_playground.ipynb #f8c3672e
 @patch
 def png(self:BoundaryFigure):
     "Render the figure (static background reused when the axes are unchanged) and return PNG bytes."
@@ -125,13 +125,13 @@ def png(self:BoundaryFigure):
     PIL.Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(buf, format="png", compress_level=1)
     return buf.getvalue()
 
-# %% ../nbs/12_playground.ipynb #f5f2c623
+# %% ../nbs/12_playground.ipynb #6bb9d995
 ACTIVATION_NAMES = ["sigmoid", "tanh", "relu", "leaky_relu"]
 STEP_EPOCHS = 10  # epochs per click in step mode
 
 def make_controls():
     "The playground's controls by name, each tagged with the CSS class `bp-<name>`."
-    style = dict(description_width="110px")
+    n_train = round(N_POINTS * (1 - VAL_FRAC))
     w = dict(
         dataset=widgets.Dropdown(options=list(DATASETS), value="moons", description="dataset"),
         noise=widgets.FloatSlider(value=0.1, min=0.0, max=0.5, step=0.05, description="noise"),
@@ -140,17 +140,18 @@ def make_controls():
         activation=widgets.Dropdown(options=ACTIVATION_NAMES, value="tanh", description="activation"),
         lr=widgets.FloatLogSlider(value=0.5, base=10, min=-3, max=1, step=0.1, description="learning rate",
                                   readout_format=".3"),
-        batch_size=widgets.Dropdown(options=[8, 16, 32, 64, 150], value=32, description="batch size"),
+        batch_size=widgets.Dropdown(options=[(str(b), b) for b in (8, 16, 32, 64)] + [(f"{n_train} (all)", n_train)],
+                                    value=32, description="batch size"),
         epochs=widgets.IntSlider(value=60, min=10, max=500, step=10, description="epochs"),
         seed=widgets.BoundedIntText(value=0, min=0, max=9999, description="seed"),
         step_mode=widgets.Checkbox(value=False, description="step mode", indent=False),
     )
     for name, c in w.items():
-        c.style = style if name != "step_mode" else {}
+        if name != "step_mode": c.style.description_width = "110px"
         c.add_class(f"bp-{name.replace('_', '-')}")
     return w
 
-# %% ../nbs/12_playground.ipynb #a82f9965
+# %% ../nbs/12_playground.ipynb #a5c48c48
 class Playground(widgets.VBox):
     "Interactive trainer: controls on the left, decision boundary, loss curves and metrics on the right."
     def __init__(self, **values):  # initial control values by name, e.g. `lr=0.3, dataset="spiral"`
@@ -173,7 +174,7 @@ class Playground(widgets.VBox):
 
     def __repr__(self): return f"Playground({', '.join(f'{k}={c.value!r}' for k, c in self.controls.items())})"
 
-# %% ../nbs/12_playground.ipynb #fcde1be6
+# %% ../nbs/12_playground.ipynb #eb7df48d
 @patch
 def retrain(self:Playground):
     "Rebuild data and network from the controls, train (all epochs, or none in step mode) and redraw."
@@ -185,7 +186,7 @@ def retrain(self:Playground):
     if not self.step_mode.value: self.train(self.epochs.value)
     self.redraw()
 
-# %% ../nbs/12_playground.ipynb #d37863f5
+# %% ../nbs/12_playground.ipynb #36e0c2c6
 def join_histories(a, b):  # `History` so far (or None), and the one of the next `fit` call
     "One `History` for `b` trained right after `a`."
     if a is None: return b
@@ -193,7 +194,7 @@ def join_histories(a, b):  # `History` so far (or None), and the one of the next
     return History(**lists, best_epoch=int(np.nanargmin(lists["val_loss"])), stop_reason=b.stop_reason,
                    diverged_epoch=None if b.diverged_epoch is None else a.epochs + b.diverged_epoch)
 
-# %% ../nbs/12_playground.ipynb #c8e44e10
+# %% ../nbs/12_playground.ipynb #dda62606
 @patch(as_prop=True)
 def epochs_done(self:Playground): return 0 if self.history is None else self.history.epochs
 
@@ -216,7 +217,7 @@ def step(self:Playground):
         self.train(min(STEP_EPOCHS, self.epochs.value - self.epochs_done))
     self.redraw()
 
-# %% ../nbs/12_playground.ipynb #69a28325
+# %% ../nbs/12_playground.ipynb #54373ace
 @patch
 def summary(self:Playground):
     "One line: epochs trained, last losses and accuracies, or the divergence message."
@@ -239,8 +240,9 @@ def redraw(self:Playground):
     f.set_losses(h.train_loss if h else [], h.val_loss if h else [], self.epochs.value)
     self.plot.value = f.png()
     self.status.value = f"lr {self.lr.value:.3g} · {self.activation.value} · <b>{text}</b>"
+    self.step_button.disabled = not self.step_mode.value or self.diverged_at is not None or self.epochs_done >= self.epochs.value
 
-# %% ../nbs/12_playground.ipynb #4b9ae8d1
+# %% ../nbs/12_playground.ipynb #68c8e228
 def playground(**values):  # initial control values by name, e.g. `lr=0.3, activation="relu"`
     "Build the interactive playground widget (display it in Jupyter or Voila)."
     return Playground(**values)
