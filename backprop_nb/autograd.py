@@ -7,18 +7,18 @@ Docs: https://backprop-nb.github.io/backprop_nb/autograd.html.md"""
 # %% auto #0
 __all__ = ['Value', 'topo_order', 'check_value_grads', 'Module', 'Neuron', 'Layer', 'MLP']
 
-# %% ../nbs/04_autograd.ipynb #4ce56bc1
+# %% ../nbs/04_autograd.ipynb #6297d959
 import math, numbers, random
 import numpy as np
 from fastcore.basics import patch
 from .gradcheck import check_grad, EPS, TOL
 
-# %% ../nbs/04_autograd.ipynb #fe855552
+# %% ../nbs/04_autograd.ipynb #954993f6
 def _as_float(x):
     "`x` as a Python float if it is a real number (int, float, numpy scalar, ...), else None."
     return float(x) if isinstance(x, numbers.Real) else None
 
-# %% ../nbs/04_autograd.ipynb #2d37efa3
+# %% ../nbs/04_autograd.ipynb #71b8d1aa
 class Value:
     "A scalar in a computational graph: `data`, its gradient `grad`, and how it was computed."
     __slots__ = ('data', 'grad', '_prev', '_local', '_op')
@@ -35,7 +35,7 @@ class Value:
 
     def __repr__(self): return f"Value(data={self.data}, grad={self.grad})"
 
-# %% ../nbs/04_autograd.ipynb #ab71e781
+# %% ../nbs/04_autograd.ipynb #861bd5a4
 @patch
 def __add__(self:Value, other):
     if isinstance(other, Value): return Value(self.data + other.data, (self, other), '+', (1.0, 1.0))
@@ -59,7 +59,7 @@ def __rsub__(self:Value, other):  # other - self
 @patch
 def __neg__(self:Value): return Value(-self.data, (self,), 'neg', (-1.0,))
 
-# %% ../nbs/04_autograd.ipynb #9938073a
+# %% ../nbs/04_autograd.ipynb #1f01367f
 @patch
 def __mul__(self:Value, other):
     if isinstance(other, Value): return Value(self.data * other.data, (self, other), '*', (other.data, self.data))
@@ -67,7 +67,7 @@ def __mul__(self:Value, other):
     if c is None: return NotImplemented
     return Value(self.data * c, (self,), f'*{c:g}', (c,))
 
-# %% ../nbs/04_autograd.ipynb #0629df32
+# %% ../nbs/04_autograd.ipynb #fc457c54
 def _nonzero(y, x):
     if y == 0: raise ZeroDivisionError(f"division by zero: {x!r} / 0")
 
@@ -88,11 +88,11 @@ def __rtruediv__(self:Value, other):  # other / self
     x = self.data; _nonzero(x, c)
     return Value(c / x, (self,), f'{c:g}/', (-c / (x * x),))
 
-# %% ../nbs/04_autograd.ipynb #50417780
+# %% ../nbs/04_autograd.ipynb #49f0e449
 Value.__radd__ = Value.__add__
 Value.__rmul__ = Value.__mul__
 
-# %% ../nbs/04_autograd.ipynb #d1477691
+# %% ../nbs/04_autograd.ipynb #acd518ff
 def _pow_local(x, n):
     "$n x^{n-1}$, with the limits at $x = 0$ that Python's `**` cannot take."
     if x == 0 and n < 1: return 0.0 if n == 0 else math.inf
@@ -115,37 +115,42 @@ def __rpow__(self:Value, other):  # other ** self
     out = c ** self.data
     return Value(out, (self,), f'{c:g}**', (out * math.log(c),))
 
-# %% ../nbs/04_autograd.ipynb #9ea74363
+# %% ../nbs/04_autograd.ipynb #8073f46c
 @patch
 def relu(self:Value):
+    "$\\max(x, 0)$"
     x = self.data
     return Value(x if x > 0 else 0.0, (self,), 'ReLU', (1.0 if x > 0 else 0.0,))
 
 @patch
 def tanh(self:Value):
+    "$\\tanh x$"
     t = math.tanh(self.data)
     return Value(t, (self,), 'tanh', (1.0 - t * t,))
 
 @patch
 def exp(self:Value):
-    if self.data > 709.78: raise OverflowError(f"exp({self.data}) overflows float64 (largest finite at x ≈ 709.78)")
-    e = math.exp(self.data)
+    "$e^x$"
+    try: e = math.exp(self.data)
+    except OverflowError: raise OverflowError(f"exp({self.data}) overflows float64 (finite only for x < 709.78)") from None
     return Value(e, (self,), 'exp', (e,))
 
 @patch
 def log(self:Value):
+    "$\\ln x$ for $x > 0$"
     x = self.data
     if x <= 0: raise ValueError(f"log needs a positive value, got {x}")
     return Value(math.log(x), (self,), 'log', (1.0 / x,))
 
 @patch
 def sigmoid(self:Value):
+    "$\\sigma(x) = 1/(1+e^{-x})$, finite for every $x$"
     x = self.data
     if x >= 0: s = 1.0 / (1.0 + math.exp(-x))
     else: e = math.exp(x); s = e / (1.0 + e)
     return Value(s, (self,), 'sigmoid', (s * (1.0 - s),))
 
-# %% ../nbs/04_autograd.ipynb #16dfdc00
+# %% ../nbs/04_autograd.ipynb #7a928f92
 def topo_order(root:Value):
     "Every node `root` depends on, each after all of its inputs; `root` comes last."
     order, visited = [], {root}
@@ -159,7 +164,7 @@ def topo_order(root:Value):
             stack.pop(); order.append(v)
     return order
 
-# %% ../nbs/04_autograd.ipynb #9360bc05
+# %% ../nbs/04_autograd.ipynb #ec9747bf
 @patch
 def backward(self:Value):
     "Add $\\partial\\,$`self`$/\\partial\\,$leaf to every leaf's `grad`; set every intermediate node's `grad` afresh."
@@ -177,7 +182,7 @@ def zero_grad(self:Value):
     "Set `grad` to 0 on every node of the graph that ends at `self`."
     for v in topo_order(self): v.grad = 0.0
 
-# %% ../nbs/04_autograd.ipynb #3c043446
+# %% ../nbs/04_autograd.ipynb #738b190e
 def check_value_grads(f,           # function of `Value`s returning a `Value`
                       *xs,         # the input numbers
                       name="x",    # what the inputs are called in error messages
@@ -189,7 +194,7 @@ def check_value_grads(f,           # function of `Value`s returning a `Value`
     x = np.array(xs, dtype=np.float64)
     return check_grad(lambda x: f(*map(Value, x)).data, x, [v.grad for v in inputs], name=name, eps=eps, tol=tol)
 
-# %% ../nbs/04_autograd.ipynb #f51e7c57
+# %% ../nbs/04_autograd.ipynb #f72b8c30
 class Module:
     "Base class: something with `parameters()`."
     def zero_grad(self):
@@ -209,7 +214,7 @@ class Neuron(Module):
     def parameters(self): return self.w + [self.b]
     def __repr__(self): return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
 
-# %% ../nbs/04_autograd.ipynb #eafbee4e
+# %% ../nbs/04_autograd.ipynb #a6688659
 class Layer(Module):
     "`nout` neurons reading the same `nin` inputs."
     def __init__(self, nin, nout, **kwargs): self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]

@@ -8,10 +8,10 @@ Docs: https://backprop-nb.github.io/backprop_nb/data.html.md"""
 __all__ = ['make_moons', 'make_circles', 'make_xor', 'make_spiral', 'make_regression_1d', 'train_val_split', 'batches',
            'load_digits']
 
-# %% ../nbs/08_data.ipynb #bc3845fd
+# %% ../nbs/08_data.ipynb #1cea14c2
 import numpy as np
 
-# %% ../nbs/08_data.ipynb #ba30e439
+# %% ../nbs/08_data.ipynb #cc338d3e
 def _check_n_noise(n, noise):
     "Raise a clear error unless `n` is a positive integer and `noise` a finite number >= 0."
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
@@ -31,7 +31,7 @@ def _labelled(parts, rng, noise=0.0):
     X, y = X[order], y[order]
     return X + noise * rng.standard_normal(X.shape), y
 
-# %% ../nbs/08_data.ipynb #c2e61054
+# %% ../nbs/08_data.ipynb #88505427
 def make_moons(n=200,      # number of points
                noise=0.1,  # std of the Gaussian noise added to each coordinate
                seed=0):    # int or `numpy.random.Generator`
@@ -44,7 +44,7 @@ def make_moons(n=200,      # number of points
     lower = np.c_[1 - np.cos(t1), 0.5 - np.sin(t1)]
     return _labelled([upper, lower], rng, noise)
 
-# %% ../nbs/08_data.ipynb #a1bf6c6c
+# %% ../nbs/08_data.ipynb #a1d6623e
 def _ring(m, r):
     "`m` points evenly spaced on the circle of radius `r`."
     t = np.linspace(0, 2 * np.pi, m, endpoint=False)
@@ -60,7 +60,7 @@ def make_circles(n=200,      # number of points
     rng = np.random.default_rng(seed)
     return _labelled([_ring(m, r) for m, r in zip(_class_sizes(n, 2), (1.0, factor))], rng, noise)
 
-# %% ../nbs/08_data.ipynb #5f353740
+# %% ../nbs/08_data.ipynb #e45a4082
 def _quadrant_pair(m, rng, same_sign):
     "`m` points uniform in quadrants I and III (`same_sign`) or II and IV."
     s = rng.choice([-1.0, 1.0], size=m)
@@ -75,7 +75,7 @@ def make_xor(n=200,      # number of points
     m0, m1 = _class_sizes(n, 2)
     return _labelled([_quadrant_pair(m0, rng, True), _quadrant_pair(m1, rng, False)], rng, noise)
 
-# %% ../nbs/08_data.ipynb #35eecfa3
+# %% ../nbs/08_data.ipynb #1af67c58
 def make_spiral(n=300,      # number of points (split over the classes)
                 noise=0.2,  # std of the Gaussian noise on each point's angle, in radians
                 seed=0,     # int or `numpy.random.Generator`
@@ -91,7 +91,7 @@ def make_spiral(n=300,      # number of points (split over the classes)
         return r[:, None] * np.c_[np.sin(t), np.cos(t)]
     return _labelled([arm(c, m) for c, m in enumerate(_class_sizes(n, n_classes))], rng)
 
-# %% ../nbs/08_data.ipynb #fedbe824
+# %% ../nbs/08_data.ipynb #29577950
 def make_regression_1d(n=100,      # number of points
                        noise=0.1,  # std of the Gaussian noise on y
                        seed=0):    # int or `numpy.random.Generator`
@@ -101,7 +101,7 @@ def make_regression_1d(n=100,      # number of points
     x = rng.uniform(-1, 1, n)
     return x[:, None], np.sin(3 * x) + noise * rng.standard_normal(n)
 
-# %% ../nbs/08_data.ipynb #aa8070e7
+# %% ../nbs/08_data.ipynb #5b7510e0
 def _check_xy(X, y):
     "Return `X`, `y` as arrays after checking that `X` is non-empty 2-D and `y` has one row per sample."
     X, y = np.asarray(X), np.asarray(y)
@@ -111,7 +111,7 @@ def _check_xy(X, y):
         raise ValueError(f"X and y have different lengths: X has {len(X)} rows, y has shape {y.shape}")
     return X, y
 
-# %% ../nbs/08_data.ipynb #550c746c
+# %% ../nbs/08_data.ipynb #377be2ba
 def _val_indices(n, val_fraction, rng):
     "A random subset of round(n * val_fraction) of `range(n)`."
     return rng.permutation(n)[:int(round(n * val_fraction))]
@@ -124,6 +124,7 @@ def train_val_split(X, y,              # data: `X` (n, d), `y` (n, ...)
     X, y = _check_xy(X, y)
     if not 0 < val_fraction < 1: raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
     rng = np.random.default_rng(seed)
+    if stratify and y.ndim != 1: raise ValueError(f"stratify needs integer labels of shape (n,), got y of shape {y.shape}")
     if stratify:
         val = np.concatenate([idx[_val_indices(len(idx), val_fraction, rng)]
                               for idx in (np.flatnonzero(y == c) for c in np.unique(y))])
@@ -133,7 +134,7 @@ def train_val_split(X, y,              # data: `X` (n, d), `y` (n, ...)
     is_val = np.zeros(len(y), dtype=bool); is_val[val] = True
     return X[~is_val], X[is_val], y[~is_val], y[is_val]
 
-# %% ../nbs/08_data.ipynb #5086a4f3
+# %% ../nbs/08_data.ipynb #7b1c5671
 def batches(X, y,           # data: `X` (n, d), `y` (n, ...)
             batch_size=32,  # rows per batch; the last batch may be smaller
             seed=0,         # int or `numpy.random.Generator` for the shuffle
@@ -147,7 +148,7 @@ def batches(X, y,           # data: `X` (n, d), `y` (n, ...)
         idx = order[start:start + batch_size]
         yield X[idx], y[idx]
 
-# %% ../nbs/08_data.ipynb #4226a518
+# %% ../nbs/08_data.ipynb #91be3064
 def load_digits():
     "The 8x8 digits shipped with scikit-learn: `X` (1797, 64) float64 in [0, 1], `y` (1797,) in {0..9}."
     try: from sklearn.datasets import load_digits as _sk_load_digits

@@ -62,7 +62,7 @@ def check_grad(f,            # function of `x` returning a scalar loss
         raise ValueError(f"analytic gradient for {name} has shape {analytic.shape}, expected {np.shape(numeric)}")
     err = rel_error(analytic, numeric)
     if not err <= tol:  # also catches NaN
-        i = np.unravel_index(np.argmax(np.abs(analytic - numeric)), np.shape(numeric)) if analytic.ndim else ()
+        i = tuple(int(k) for k in np.unravel_index(np.argmax(np.abs(analytic - numeric)), np.shape(numeric)))
         raise AssertionError(f"gradient check failed for {name}{list(i) if i else ''}: analytic {analytic[i]:.10g}, "
                              f"numeric {np.asarray(numeric)[i]:.10g}, relative error {err:.3g} > {tol:g}")
     return err

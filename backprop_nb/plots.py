@@ -7,13 +7,13 @@ Docs: https://backprop-nb.github.io/backprop_nb/plots.html.md"""
 # %% auto #0
 __all__ = ['CLASS_COLORS', 'plot_data', 'plot_history', 'boundary_grid', 'plot_decision_boundary']
 
-# %% ../nbs/09a_plots.ipynb #2e477878
+# %% ../nbs/09a_plots.ipynb #0329f3a4
 import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.colors import ListedColormap, LinearSegmentedColormap
 from .training import predict_proba
 
-# %% ../nbs/09a_plots.ipynb #6f63020f
+# %% ../nbs/09a_plots.ipynb #d741278e
 CLASS_COLORS = plt.get_cmap("tab10").colors
 
 def _axes(ax):
@@ -31,24 +31,26 @@ def plot_data(X,         # points (n, 2)
     ax.set_aspect("equal", adjustable="datalim")
     return ax
 
-# %% ../nbs/09a_plots.ipynb #3ccf877d
-def plot_history(history,      # a `History` returned by `fit`
-                 ax=None,      # matplotlib `Axes` to draw on (default: a new figure)
-                 logy=False):  # logarithmic loss axis
-    "Train (and validation) loss per epoch with the best epoch marked; returns the `Axes`."
+# %% ../nbs/09a_plots.ipynb #65e8f0ed
+def plot_history(history,       # a `History` returned by `fit`
+                 ax=None,       # matplotlib `Axes` to draw on (default: a new figure)
+                 logy=False,    # logarithmic y axis
+                 metric="loss"):# "loss" or "acc" (classification losses only)
+    "Train (and validation) loss or accuracy per epoch with the best epoch marked; returns the `Axes`."
+    if metric not in ("loss", "acc"): raise ValueError(f"metric must be 'loss' or 'acc', got {metric!r}")
+    train, val = getattr(history, f"train_{metric}"), getattr(history, f"val_{metric}")
+    if not train: raise ValueError(f"this history has no {metric} values (accuracy is recorded for bce and softmax_ce)")
     ax = _axes(ax)
-    epochs = np.arange(len(history.train_loss))
-    ax.plot(epochs, history.train_loss, label="train")
-    if history.val_loss: ax.plot(epochs, history.val_loss, label="validation")
-    best = history.val_loss or history.train_loss
+    ax.plot(train, label="train")
+    if val: ax.plot(val, label="validation")
     ax.axvline(history.best_epoch, color="gray", ls=":", lw=1)
-    ax.plot(history.best_epoch, best[history.best_epoch], "o", color="k", label=f"best epoch {history.best_epoch}")
+    ax.plot(history.best_epoch, (val or train)[history.best_epoch], "o", color="k", label=f"best epoch {history.best_epoch}")
     if logy: ax.set_yscale("log")
-    ax.set(xlabel="epoch", ylabel="loss", title=f"stopped: {history.stop_reason}")
+    ax.set(xlabel="epoch", ylabel={"loss": "loss", "acc": "accuracy"}[metric], title=f"stopped: {history.stop_reason}")
     ax.legend()
     return ax
 
-# %% ../nbs/09a_plots.ipynb #e3cfcde8
+# %% ../nbs/09a_plots.ipynb #58893751
 def boundary_grid(model,       # a trained network with 2 inputs
                   X,           # the data (n_samples, 2) the grid should cover
                   n=200,       # grid points per axis
@@ -60,7 +62,7 @@ def boundary_grid(model,       # a trained network with 2 inputs
     proba = predict_proba(model, np.c_[xx.ravel(), yy.ravel()].astype(X.dtype))
     return xx, yy, proba.reshape(n, n, -1)
 
-# %% ../nbs/09a_plots.ipynb #f217261a
+# %% ../nbs/09a_plots.ipynb #4efa463b
 def plot_decision_boundary(model,     # a trained network with 2 inputs
                            X,         # points (n, 2)
                            y,         # integer class labels (n,)

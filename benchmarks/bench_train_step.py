@@ -1,0 +1,88 @@
+"""One training step (forward + loss + backward + SGD update): backprop_nb vs PyTorch eager CPU.
+
+Run (the OpenBLAS overrides some shells set would pin a slower kernel, so unset them):
+
+    flock /tmp/bench.lock env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_train_step.py
+
+Both frameworks run in this process, alternating, with PyTorch's intra-op threads set to numpy's BLAS
+threads. Prints per-step milliseconds (fastest and median over repeats), the ratio ours/torch, and for the
+large case our step's matmul GFLOP/s as a share of numpy's matmul peak (the best of a (1024, 4096) @ (4096, 4096)
+product timed between the steps, so machine load affects both alike).
+"""
+import time, statistics
+import numpy as np
+import torch
+from threadpoolctl import threadpool_info
+from backprop_nb.layers import MLP
+from backprop_nb.optim import SGD
+
+CASES = [  # sizes, batch, hidden activation, output activation, loss, repeats, steps per repeat
+    ([2, 16, 16, 1], 100, "tanh", "sigmoid", "bce", 15, 200),
+    ([784, 128, 10], 128, "relu", "identity", "softmax_ce", 15, 50),
+    ([784, 512, 512, 10], 256, "relu", "identity", "softmax_ce", 9, 4),
+    ([1024, 4096, 4096, 10], 1024, "relu", "identity", "softmax_ce", 4, 1),
+]
+TORCH_LOSS = {"bce": torch.nn.BCELoss, "softmax_ce": torch.nn.CrossEntropyLoss}
+
+def blas_threads():
+    "Threads and kernel of numpy's BLAS, from threadpoolctl."
+    blas = [i for i in threadpool_info() if i["user_api"] == "blas"][0]
+    return blas["num_threads"], f"{blas['internal_api']} {blas['version']} kernel={blas.get('architecture')} threads={blas['num_threads']}"
+
+def step_flops(sizes, batch):
+    "Matmul FLOPs of one step: forward xW, backward x^T dz, and dz W^T for every layer but the first."
+    mn = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+    return 2 * batch * (2 * sum(mn) + sum(mn[1:]))
+
+def matmul_seconds(dtype, n=1024, k=4096):
+    "A closure timing one (n, k) @ (k, k) numpy matmul (the large case's biggest product), and its FLOPs."
+    a, b = np.ones((n, k), dtype), np.ones((k, k), dtype)
+    return (lambda: _timed(lambda: a @ b)), 2 * n * k * k
+
+def _timed(f, steps=1):
+    t = time.perf_counter()
+    for _ in range(steps): f()
+    return (time.perf_counter() - t) / steps
+
+def make_steps(sizes, batch, act, out, loss, dtype):
+    "Build equal networks and data; return one-step closures (ours, torch)."
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((batch, sizes[0])).astype(dtype)
+    y = rng.integers(0, max(sizes[-1], 2), batch)
+    net = MLP(sizes, act, out, init="he" if act == "relu" else "xavier", seed=0, dtype=dtype)
+    model, opt = net.to_torch(), SGD(net, lr=0.01)
+    topt, tloss = torch.optim.SGD(model.parameters(), lr=0.01), TORCH_LOSS[loss]()
+    Xt = torch.from_numpy(X)
+    yt = torch.from_numpy(y.astype(dtype)[:, None]) if loss == "bce" else torch.from_numpy(y)
+    def ours():
+        net.forward(X); net.backward_loss(loss, y); opt.step()
+    def theirs():
+        topt.zero_grad(); tloss(model(Xt), yt).backward(); topt.step()
+    return ours, theirs
+
+def bench(sizes, batch, act, out, loss, repeats, steps, dtype, with_peak=False):
+    "Alternate the two steps (and a peak matmul); return per-step seconds (ours, torch) and the best matmul GFLOP/s."
+    ours, theirs = make_steps(sizes, batch, act, out, loss, dtype)
+    ours(); theirs()  # warm up
+    matmul, flops = matmul_seconds(dtype) if with_peak else (lambda: np.inf, 0)
+    times = [(_timed(ours, steps), _timed(theirs, steps), matmul()) for _ in range(repeats)]
+    return [t[0] for t in times], [t[1] for t in times], flops / min(t[2] for t in times) / 1e9
+
+def main():
+    threads, kernel = blas_threads()
+    torch.set_num_threads(threads)
+    print(f"numpy {np.__version__} BLAS: {kernel}; torch {torch.__version__} threads={torch.get_num_threads()}")
+    print(f"{'case':<25}{'dtype':<9}{'ours min':>9}{'med':>9}{'torch min':>10}{'med':>9}{'ratio min':>10}{'med':>7}"
+          "  GFLOP/s (share of matmul peak)")
+    for sizes, batch, act, out, loss, repeats, steps in CASES:
+        for dtype in (np.float32, np.float64):
+            large = batch >= 1024
+            t_ours, t_torch, peak = bench(sizes, batch, act, out, loss, repeats, steps, dtype, with_peak=large)
+            o, t = (min(t_ours), statistics.median(t_ours)), (min(t_torch), statistics.median(t_torch))
+            rate = step_flops(sizes, batch) / o[0] / 1e9
+            frac = f"  {rate:.0f} of {peak:.0f} ({rate / peak:.0%})" if large else ""
+            name = f"{'-'.join(map(str, sizes))} b{batch}"
+            print(f"{name:<25}{np.dtype(dtype).name:<9}{o[0]*1e3:9.3f}{o[1]*1e3:9.3f}{t[0]*1e3:10.3f}{t[1]*1e3:9.3f}"
+                  f"{o[0]/t[0]:10.2f}{o[1]/t[1]:7.2f}{frac}")
+
+if __name__ == "__main__": main()

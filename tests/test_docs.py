@@ -1,0 +1,121 @@
+"The offline docs build: pages exist, math is typeset by the bundled MathJax in headless Chromium, README is current."
+import filecmp, importlib.util, re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+_re_remote = re.compile(r'<(script|link|img|iframe)[^>]+(src|href)="(https?:)?//[^"]*"')
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-default-apps",
+                 "--disable-sync", "--no-first-run", "--metrics-recording-only"]
+
+
+def _build_docs_module():
+    spec = importlib.util.spec_from_file_location("build_docs", ROOT / "tools" / "build_docs.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    "Build the site and a README once, into a temporary folder."
+    out = tmp_path_factory.mktemp("docs")
+    bd = _build_docs_module()
+    pages = bd.load_pages(bd.proc_nbs())
+    bd.build_site(pages, out / "_site")
+    index = next(p for p in pages if p["file"] == "index.html")
+    bd.build_readme(index, out / "README.md")
+    return out, pages
+
+
+def test_one_page_per_notebook(built):
+    out, pages = built
+    nbs = sorted(p.name for p in (ROOT / "nbs").glob("*.ipynb") if not p.name.startswith("_"))
+    assert sorted(p["src"] for p in pages) == nbs
+    assert not [p["src"] for p in pages if p["title"].startswith("#")], "H1 cell source starts with '# # '"
+    for p in pages:
+        text = (out / "_site" / p["file"]).read_text()
+        assert not _re_remote.search(text), f'{p["file"]} loads {_re_remote.search(text)[0]}'
+        assert 'src="mathjax/MathJax.js?config=' in text
+        assert text.count('class="site-nav"') == 1 and all(q["file"] in text for q in pages)
+    assert (out / "_site" / "mathjax" / "MathJax.js").exists()
+
+
+def test_show_doc_rendered(built):
+    "`show_doc` output is rendered as a signature, not left as a code cell."
+    out, _ = built
+    text = (out / "_site" / "gradcheck.html").read_text()
+    assert "<h3" in text and "check_grad" in text and "show_doc(" not in text
+
+
+def test_readme_up_to_date(built):
+    "README.md (and its images) equal what `python tools/build_docs.py` generates from nbs/index.ipynb."
+    out, _ = built
+    assert (out / "README.md").read_text() == (ROOT / "README.md").read_text(), \
+        "README.md is stale: run `python tools/build_docs.py`"
+    new, old = out / "README_files", ROOT / "README_files"
+    if new.exists() or old.exists():
+        cmp = filecmp.dircmp(new, old)
+        assert not (cmp.left_only or cmp.right_only or cmp.diff_files), "README_files/ is stale"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists(): pytest.skip(f"{CHROMIUM} not installed (Debian: apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser, page_file):
+    "Open a built page from file://, aborting (and recording) every request that leaves the machine."
+    blocked = []
+    page = browser.new_page()
+    def route(r):
+        if r.request.url.startswith(("file://", "data:", "http://127.0.0.1")): return r.continue_()
+        blocked.append(r.request.url); r.abort()
+    page.route("**/*", route)
+    page.goto(page_file.as_uri())
+    page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"
+                           " && document.querySelectorAll('.MathJax, .MathJax_Display').length > 0", timeout=60_000)
+    return page, blocked
+
+
+@pytest.mark.parametrize("page_file", ["gradcheck.html", "neuron.html"])
+def test_math_typeset_in_chromium(built, browser, page_file):
+    out, _ = built
+    page, blocked = _open(browser, out / "_site" / page_file)
+    try:
+        assert page.locator(".MathJax_Display").count() > 0       # display equations
+        assert page.locator("span.MathJax").count() > 5            # inline and display math
+        assert page.locator(".MathJax_Error, merror").count() == 0  # no TeX errors
+        text = page.inner_text("main")
+        assert "$$" not in text and "\\frac" not in text, "raw TeX left on the page"
+        assert blocked == [], f"page tried to reach the network: {blocked}"
+    finally: page.close()
+
+
+def _docs_time_cells(nb_path):
+    "Code cells nbdev's docs processor runs in a fresh namespace (any import) that also run other top-level code."
+    import ast, nbformat
+    nb = nbformat.read(nb_path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or "nbdev_export()" in cell.source or "#| export" in cell.source: continue
+        src = "\n".join(l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!")))
+        try: tree = ast.parse(src)
+        except SyntaxError: continue
+        if not any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(tree)): continue
+        if any(not isinstance(n, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)) for n in tree.body):
+            yield i, cell.source.splitlines()[0]
+
+
+def test_imports_in_their_own_cells():
+    "nbdev's docs build (here and Quarto's on GitHub) executes every cell containing an import, out of context."
+    bad = [f"{p.name} cell {i} ({first!r})" for p in sorted((ROOT / "nbs").glob("*.ipynb")) if not p.name.startswith("_")
+           for i, first in _docs_time_cells(p)]
+    assert not bad, "move these imports into a cell of their own (nbdev runs import cells when building docs): " + "; ".join(bad)
