@@ -75,14 +75,16 @@ class SoftmaxCE(Loss):
     def _targets(self, z, y):
         z, y = np.asarray(z), np.asarray(y)
         if z.ndim != 2 or z.shape[0] == 0: raise ValueError(f"softmax_ce needs logits of shape (N, K), got shape {z.shape}")
-        if y.shape == z.shape: Y = y.astype(z.dtype)
-        elif y.shape == (len(z),) and np.all(np.mod(y, 1) == 0):
-            if y.min() < 0 or y.max() >= z.shape[1]:
-                raise ValueError(f"class labels must lie in 0..{z.shape[1] - 1}, got values from {y.min()} to {y.max()}")
-            Y = np.eye(z.shape[1], dtype=z.dtype)[y.astype(int)]
-        else: raise ValueError(f"logits have shape {z.shape} but y has shape {y.shape}; expected integer labels of shape "
-                               f"({len(z)},) or probability rows of shape {z.shape}")
-        if not np.allclose(Y.sum(axis=1), 1): raise ValueError("softmax_ce target rows must sum to 1 (one-hot or probabilities)")
+        if y.shape == z.shape:
+            if not np.allclose(y.sum(axis=1), 1): raise ValueError("softmax_ce target rows must sum to 1 (one-hot or probabilities)")
+            return z, y.astype(z.dtype)
+        if y.shape != (len(z),) or not (y.dtype.kind in "iu" or np.all(np.mod(y, 1) == 0)):
+            raise ValueError(f"logits have shape {z.shape} but y has shape {y.shape}; expected integer labels of shape "
+                             f"({len(z)},) or probability rows of shape {z.shape}")
+        if y.min() < 0 or y.max() >= z.shape[1]:
+            raise ValueError(f"class labels must lie in 0..{z.shape[1] - 1}, got values from {y.min()} to {y.max()}")
+        Y = np.zeros_like(z)
+        Y[np.arange(len(z)), y.astype(np.intp)] = 1  # one-hot rows: they sum to 1 by construction
         return z, Y
     def __call__(self, z, y):
         z, Y = self._targets(z, y)
