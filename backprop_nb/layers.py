@@ -7,20 +7,20 @@ Docs: https://backprop-nb.github.io/backprop_nb/layers.html.md"""
 # %% auto #0
 __all__ = ['INIT_VARIANCE', 'init_weights', 'Dense', 'MLP']
 
-# %% ../nbs/06_layers.ipynb #296ca659
+# %% ../nbs/06_layers.ipynb #fe559241
 import numpy as np
 from fastcore.basics import patch
 from .activations import get_activation, ACTIVATIONS
 from .losses import get_loss, output_delta
 
-# %% ../nbs/06_layers.ipynb #4d809d90
+# %% ../nbs/06_layers.ipynb #2c169a0c
 INIT_VARIANCE = {
     "xavier": lambda n_in, n_out: 2.0 / (n_in + n_out),  # Glorot: keeps Var[z] and Var[dx] on average
     "he":     lambda n_in, n_out: 2.0 / n_in,            # ReLU halves E[a^2]: double 1/n_in
     "normal": lambda n_in, n_out: 1.0,                   # unscaled N(0, 1): the naive baseline
 }
 
-# %% ../nbs/06_layers.ipynb #8a6d48a5
+# %% ../nbs/06_layers.ipynb #0ebc15f2
 def init_weights(n_in,              # number of inputs
                  n_out,             # number of outputs
                  init="xavier",     # a name in `INIT_VARIANCE`
@@ -32,14 +32,14 @@ def init_weights(n_in,              # number of inputs
     std = np.sqrt(INIT_VARIANCE[init](n_in, n_out))
     return (np.random.default_rng(rng).standard_normal((n_in, n_out)) * std).astype(dtype)
 
-# %% ../nbs/06_layers.ipynb #78df8367
+# %% ../nbs/06_layers.ipynb #945989d4
 def _check_batch(x, n_in, name="x"):
     "Raise unless `x` is a non-empty (batch, `n_in`) array."
     if x.ndim != 2: raise ValueError(f"expected {name} of shape (batch, {n_in}), got shape {x.shape}")
     if x.shape[1] != n_in: raise ValueError(f"expected {name} with {n_in} features, got {x.shape[1]}")
     if x.shape[0] == 0: raise ValueError(f"{name} is an empty batch (0 rows)")
 
-# %% ../nbs/06_layers.ipynb #4479991e
+# %% ../nbs/06_layers.ipynb #1e833a26
 class Dense:
     "A fully connected layer $a = f(xW + b)$ that caches what its backward pass needs."
     def __init__(self, n_in, n_out,            # input and output sizes
@@ -58,37 +58,38 @@ class Dense:
 
     def __repr__(self): return f"Dense({self.W.shape[0]}, {self.W.shape[1]}, activation={self.act.name!r}, dtype={self.W.dtype})"
 
-    def forward(self, x): # (batch, n_in) array of the layer's dtype
+    def forward(self, x): # (batch, n_in) array, cast to the layer's dtype
         "$z = xW + b$, $a = f(z)$; cache `x`, `z`, `a` and return `a`."
+        x = np.asarray(x, dtype=self.W.dtype)
         _check_batch(x, self.W.shape[0])
         z = x @ self.W
         z += self.b
         self.x, self.z, self.a = x, z, self.act(z)
         return self.a
 
-# %% ../nbs/06_layers.ipynb #cfa99fd9
+# %% ../nbs/06_layers.ipynb #4bcee27d
 def _check_dout(layer, dout):
     "Raise unless `layer` has run `forward` and `dout` has the shape of its output."
     if layer.x is None: raise RuntimeError("backward called before forward: run forward(x) first")
     if dout.shape != layer.z.shape: raise ValueError(f"expected gradient of shape {layer.z.shape}, got {dout.shape}")
 
-# %% ../nbs/06_layers.ipynb #e3753692
+# %% ../nbs/06_layers.ipynb #62e49f7d
 @patch
 def backward_z(self: Dense, dz, need_dx=True):
     "From $dz = \\partial L/\\partial z$: $dW = x^\\top dz$, $db = \\sum_{batch} dz$ (written in place), return $dx = dz W^\\top$."
     _check_dout(self, dz)
     np.matmul(self.x.T, dz, out=self.dW)
-    np.sum(dz, axis=0, out=self.db)
+    dz.sum(axis=0, out=self.db)
     return dz @ self.W.T if need_dx else None
 
-# %% ../nbs/06_layers.ipynb #46eadaec
+# %% ../nbs/06_layers.ipynb #6f1e60f6
 @patch
 def backward(self: Dense, da, need_dx=True):
     "From $da = \\partial L/\\partial a$: $dz = da \\odot f'(z)$, then `backward_z`; return $dx$."
     _check_dout(self, da)
     return self.backward_z(da * self.act.grad(self.z, self.a), need_dx)
 
-# %% ../nbs/06_layers.ipynb #6e5e64db
+# %% ../nbs/06_layers.ipynb #89fb3bee
 class MLP:
     "A stack of `Dense` layers: `sizes[0]` inputs, hidden layers with `activation`, an `output` layer."
     def __init__(self, sizes,                 # layer widths, inputs first, e.g. [2, 16, 16, 1]
@@ -115,7 +116,7 @@ class MLP:
         "(param, grad) array pairs, updated in place by an optimiser: `[(W1, dW1), (b1, db1), ...]`."
         return [pair for l in self.layers for pair in ((l.W, l.dW), (l.b, l.db))]
 
-# %% ../nbs/06_layers.ipynb #d3a5d6d4
+# %% ../nbs/06_layers.ipynb #b6b8231c
 @patch
 def forward(self: MLP, X): # (batch, sizes[0]) array
     "$\\hat y$ for a batch `X`, caching every layer's `x`, `z`, `a`."
@@ -125,7 +126,7 @@ def forward(self: MLP, X): # (batch, sizes[0]) array
     for layer in self.layers: X = layer.forward(X)
     return X
 
-# %% ../nbs/06_layers.ipynb #8d5a66d3
+# %% ../nbs/06_layers.ipynb #7debc248
 @patch
 def _backprop(self: MLP, dz, need_dx=True): # dL/dz of the output layer
     "Run `backward_z` from the output layer down to the first; return $\\partial L/\\partial X$ if `need_dx`."
@@ -134,7 +135,7 @@ def _backprop(self: MLP, dz, need_dx=True): # dL/dz of the output layer
         dz = np.multiply(dx, below.act.grad(below.z, below.a), out=dx)  # dx is a fresh array: reuse it for dz
     return self.layers[0].backward_z(dz, need_dx)
 
-# %% ../nbs/06_layers.ipynb #8a02c779
+# %% ../nbs/06_layers.ipynb #f3e43491
 @patch
 def backward(self: MLP, dout): # dL/dy_hat, shape of y_hat
     "Backpropagate $\\partial L/\\partial \\hat y$ through every layer (filling `dW`, `db`); return $\\partial L/\\partial X$."
@@ -142,7 +143,7 @@ def backward(self: MLP, dout): # dL/dy_hat, shape of y_hat
     _check_dout(out, dout)
     return self._backprop(dout * out.act.grad(out.z, out.a))
 
-# %% ../nbs/06_layers.ipynb #6f23bd3d
+# %% ../nbs/06_layers.ipynb #fa6cf713
 @patch
 def backward_loss(self: MLP,
                   loss, # a name in `losses` or a loss object
@@ -154,7 +155,7 @@ def backward_loss(self: MLP,
     self._backprop(output_delta(loss, out.act, out.z, out.a, y), need_dx=False)
     return loss(out.a, y)
 
-# %% ../nbs/06_layers.ipynb #ea6be84b
+# %% ../nbs/06_layers.ipynb #6b405d4d
 def _act_name(act):
     "The registry name of `act`; activations that differ from the registry's (custom ones) cannot be saved by name."
     ref = ACTIVATIONS.get(act.name)
@@ -162,7 +163,7 @@ def _act_name(act):
         raise ValueError(f"cannot save or export custom activation {act!r}; only the registry's {', '.join(ACTIVATIONS)}")
     return act.name
 
-# %% ../nbs/06_layers.ipynb #1762975f
+# %% ../nbs/06_layers.ipynb #5bb55444
 @patch
 def save(self: MLP, path): # file path; numpy appends `.npz` if missing
     "Write sizes, activation names, init, dtype and every `W`, `b` to an `.npz` (no pickles)."
@@ -170,7 +171,7 @@ def save(self: MLP, path): # file path; numpy appends `.npz` if missing
     np.savez(path, sizes=np.array(self.sizes), activation=_act_name(self.activation),
              output=_act_name(self.output), init=self.init, dtype=self.dtype.name, **weights)
 
-# %% ../nbs/06_layers.ipynb #cf28f5c8
+# %% ../nbs/06_layers.ipynb #eab6eff7
 @patch(cls_method=True)
 def load(cls: MLP, path): # `.npz` written by `MLP.save`
     "Rebuild an `MLP` saved with `save`, weights bit for bit."
@@ -179,7 +180,7 @@ def load(cls: MLP, path): # `.npz` written by `MLP.save`
         for i, l in enumerate(net.layers): l.W[...], l.b[...] = f[f"W{i}"], f[f"b{i}"]
     return net
 
-# %% ../nbs/06_layers.ipynb #7e58aebd
+# %% ../nbs/06_layers.ipynb #adc235bf
 @patch
 def to_torch(self: MLP):
     "An equivalent `torch.nn.Sequential` (same weights, dtype and activations)."

@@ -7,14 +7,14 @@ Docs: https://backprop-nb.github.io/backprop_nb/neuron.html.md"""
 # %% auto #0
 __all__ = ['Neuron', 'Table', 'chain_rule_table', 'train_neuron']
 
-# %% ../nbs/03_neuron.ipynb #bbfd2052
+# %% ../nbs/03_neuron.ipynb #145ac8cf
 import numpy as np
 from fastcore.basics import patch
 from .activations import get_activation
 from .losses import get_loss, output_delta
 from .gradcheck import numerical_grad, rel_error
 
-# %% ../nbs/03_neuron.ipynb #bb34df39
+# %% ../nbs/03_neuron.ipynb #99091f8b
 def _as_float_array(v, name, dtype):
     "`v` as a finite array of `dtype`, or a clear error naming `name`."
     try: v = np.asarray(v, dtype=dtype)
@@ -22,7 +22,7 @@ def _as_float_array(v, name, dtype):
     if not np.isfinite(v).all(): raise ValueError(f"{name} contains NaN or infinite values")
     return v
 
-# %% ../nbs/03_neuron.ipynb #23a563fc
+# %% ../nbs/03_neuron.ipynb #d10ff1df
 class Neuron:
     "One neuron $a = f(w \\cdot x + b)$: `forward`, the chain-rule `backward` and the gradient-descent `step`."
     def __init__(self,
@@ -39,7 +39,7 @@ class Neuron:
         self.x = self.z = self.a = self.dw = self.db = None
     def __repr__(self): return f"Neuron(n_in={self.n_in}, activation={self.f.name!r})"
 
-# %% ../nbs/03_neuron.ipynb #023d5881
+# %% ../nbs/03_neuron.ipynb #274f90d0
 @patch
 def forward(self:Neuron,
             x): # one example of shape (n_in,) or a batch of shape (N, n_in)
@@ -52,7 +52,7 @@ def forward(self:Neuron,
     self.a = self.f(self.z)
     return self.a
 
-# %% ../nbs/03_neuron.ipynb #2dd7ec27
+# %% ../nbs/03_neuron.ipynb #568128f0
 @patch
 def backward_dz(self:Neuron,
                 dz): # error signal ∂L/∂z, same shape as `z`
@@ -65,7 +65,7 @@ def backward_dz(self:Neuron,
     self.db = dz.sum()
     return np.multiply.outer(dz, self.w)
 
-# %% ../nbs/03_neuron.ipynb #9b1c5c1f
+# %% ../nbs/03_neuron.ipynb #2115ae86
 @patch
 def backward(self:Neuron,
              da): # ∂L/∂a, same shape as `a`
@@ -75,7 +75,7 @@ def backward(self:Neuron,
     if da.shape != self.a.shape: raise ValueError(f"da has shape {da.shape}; expected the shape of a, {self.a.shape}")
     return self.backward_dz(da * self.f.grad(self.z, self.a))
 
-# %% ../nbs/03_neuron.ipynb #d56c337f
+# %% ../nbs/03_neuron.ipynb #492e0439
 class Table:
     "Rows of dicts, displayed as a markdown table in Jupyter (no pandas)."
     def __init__(self, rows, cols): self.rows, self.cols = list(rows), list(cols)
@@ -87,7 +87,7 @@ class Table:
         head = "| " + " | ".join(self.cols) + " |\n|" + "---|" * len(self.cols) + "\n"
         return head + "\n".join("| " + " | ".join(self._cell(r[c]) for c in self.cols) + " |" for r in self.rows)
 
-# %% ../nbs/03_neuron.ipynb #07d142c9
+# %% ../nbs/03_neuron.ipynb #49b0970b
 def _row(key, quantity, formula, value, numeric=None):
     "One table row; `rel_error` is filled in when a central-difference estimate is given."
     err = None if numeric is None else rel_error(value, numeric)
@@ -99,7 +99,7 @@ def _scalar(v, name):
     if np.ndim(v) != 0: raise TypeError(f"{name} must be a single number, got an array of shape {np.shape(v)}")
     return float(_as_float_array(v, name, np.float64))
 
-# %% ../nbs/03_neuron.ipynb #6225f0d8
+# %% ../nbs/03_neuron.ipynb #5a2d972a
 def chain_rule_table(x=1.5, w=0.8, b=-0.2, y=1.0, # one example and the neuron's parameters (numbers)
                      activation="sigmoid", loss="mse"):
     "Every forward value and chain-rule factor of $L(f(wx+b), y)$, each beside its central-difference estimate."
@@ -121,7 +121,7 @@ def chain_rule_table(x=1.5, w=0.8, b=-0.2, y=1.0, # one example and the neuron's
              numerical_grad(lambda b: L_of(w, b), b)),
     ], cols=["quantity", "formula", "value", "numeric", "rel_error"])
 
-# %% ../nbs/03_neuron.ipynb #08c129ad
+# %% ../nbs/03_neuron.ipynb #b868f065
 @patch
 def step(self:Neuron,
          lr): # learning rate η > 0
@@ -132,7 +132,7 @@ def step(self:Neuron,
     self.w -= self.dtype.type(lr) * self.dw
     self.b = self.b - self.dtype.type(lr) * self.db
 
-# %% ../nbs/03_neuron.ipynb #cbe08492
+# %% ../nbs/03_neuron.ipynb #703349aa
 def train_neuron(neuron,      # a `Neuron`
                  X, y,        # inputs (N, n_in) and targets (N,)
                  loss="bce",  # a name from `LOSSES` or a `Loss`

@@ -5,23 +5,27 @@ Run (the OpenBLAS overrides some shells set would pin a slower kernel, so unset 
     flock /tmp/bench.lock env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_train_step.py
 
 Both frameworks run in this process, alternating, with PyTorch's intra-op threads set to numpy's BLAS
-threads. Prints per-step milliseconds (fastest and median over repeats), the ratio ours/torch, and for the
-large case our step's matmul GFLOP/s as a share of numpy's matmul peak (the best of a (1024, 4096) @ (4096, 4096)
-product timed between the steps, so machine load affects both alike).
+threads (`--threads N` sets both). Prints per-step milliseconds (fastest and median over repeats), the
+ratio ours/torch, and for the large case our step's matmul GFLOP/s as a share of numpy's matmul peak
+(the best (1024, 4096) @ (4096, 4096) product, timed between the steps so machine load affects both).
+
+On a shared, loaded machine two-thread timings of both libraries are dominated by waiting for the second
+thread to be scheduled (PyTorch's OpenMP suffers most); `--threads 1` then gives the stable comparison.
 """
-import time, statistics
+import argparse, time, statistics
 import numpy as np
 import torch
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 from backprop_nb.layers import MLP
 from backprop_nb.optim import SGD
 
-CASES = [  # sizes, batch, hidden activation, output activation, loss, repeats, steps per repeat
-    ([2, 16, 16, 1], 100, "tanh", "sigmoid", "bce", 15, 200),
-    ([784, 128, 10], 128, "relu", "identity", "softmax_ce", 15, 50),
-    ([784, 512, 512, 10], 256, "relu", "identity", "softmax_ce", 9, 4),
-    ([1024, 4096, 4096, 10], 1024, "relu", "identity", "softmax_ce", 4, 1),
+CASES = [  # sizes, batch, hidden activation, output activation, loss
+    ([2, 16, 16, 1], 100, "tanh", "sigmoid", "bce"),
+    ([784, 128, 10], 128, "relu", "identity", "softmax_ce"),
+    ([784, 512, 512, 10], 256, "relu", "identity", "softmax_ce"),
+    ([1024, 4096, 4096, 10], 1024, "relu", "identity", "softmax_ce"),
 ]
+REPEATS, MIN_REPEATS, BLOCK_SECONDS, CASE_SECONDS = 15, 3, 0.05, 20  # timing budget per case and dtype
 TORCH_LOSS = {"bce": torch.nn.BCELoss, "softmax_ce": torch.nn.CrossEntropyLoss}
 
 def blas_threads():
@@ -60,29 +64,36 @@ def make_steps(sizes, batch, act, out, loss, dtype):
         topt.zero_grad(); tloss(model(Xt), yt).backward(); topt.step()
     return ours, theirs
 
-def bench(sizes, batch, act, out, loss, repeats, steps, dtype, with_peak=False):
-    "Alternate the two steps (and a peak matmul); return per-step seconds (ours, torch) and the best matmul GFLOP/s."
+def bench(sizes, batch, act, out, loss, dtype, with_peak=False):
+    "Alternate blocks of steps (and a peak matmul); return per-step seconds (ours, torch) and the best matmul GFLOP/s."
     ours, theirs = make_steps(sizes, batch, act, out, loss, dtype)
     ours(); theirs()  # warm up
+    steps = max(1, int(BLOCK_SECONDS / max(_timed(ours), _timed(theirs))))
     matmul, flops = matmul_seconds(dtype) if with_peak else (lambda: np.inf, 0)
-    times = [(_timed(ours, steps), _timed(theirs, steps), matmul()) for _ in range(repeats)]
+    times, start = [], time.perf_counter()
+    while len(times) < REPEATS and (len(times) < MIN_REPEATS or time.perf_counter() - start < CASE_SECONDS):
+        times.append((_timed(ours, steps), _timed(theirs, steps), matmul()))
     return [t[0] for t in times], [t[1] for t in times], flops / min(t[2] for t in times) / 1e9
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, help="BLAS and torch threads (default: numpy's BLAS threads)")
+    threads = parser.parse_args().threads
+    if threads: threadpool_limits(threads, user_api="blas")
     threads, kernel = blas_threads()
     torch.set_num_threads(threads)
     print(f"numpy {np.__version__} BLAS: {kernel}; torch {torch.__version__} threads={torch.get_num_threads()}")
-    print(f"{'case':<25}{'dtype':<9}{'ours min':>9}{'med':>9}{'torch min':>10}{'med':>9}{'ratio min':>10}{'med':>7}"
-          "  GFLOP/s (share of matmul peak)")
-    for sizes, batch, act, out, loss, repeats, steps in CASES:
+    print(f"{'case':<25}{'dtype':<9}{'ours min':>10}{'med':>10}{'torch min':>10}{'med':>10}{'ratio min':>10}{'med':>6}"
+          "  GFLOP/s (share of matmul peak)  [ms per step]")
+    for sizes, batch, act, out, loss in CASES:
         for dtype in (np.float32, np.float64):
             large = batch >= 1024
-            t_ours, t_torch, peak = bench(sizes, batch, act, out, loss, repeats, steps, dtype, with_peak=large)
+            t_ours, t_torch, peak = bench(sizes, batch, act, out, loss, dtype, with_peak=large)
             o, t = (min(t_ours), statistics.median(t_ours)), (min(t_torch), statistics.median(t_torch))
             rate = step_flops(sizes, batch) / o[0] / 1e9
             frac = f"  {rate:.0f} of {peak:.0f} ({rate / peak:.0%})" if large else ""
             name = f"{'-'.join(map(str, sizes))} b{batch}"
-            print(f"{name:<25}{np.dtype(dtype).name:<9}{o[0]*1e3:9.3f}{o[1]*1e3:9.3f}{t[0]*1e3:10.3f}{t[1]*1e3:9.3f}"
-                  f"{o[0]/t[0]:10.2f}{o[1]/t[1]:7.2f}{frac}")
+            ms = "".join(f"{v * 1e3:10.4g}" for v in (*o, *t))
+            print(f"{name:<25}{np.dtype(dtype).name:<9}{ms}{o[0] / t[0]:10.2f}{o[1] / t[1]:6.2f}{frac}")
 
 if __name__ == "__main__": main()

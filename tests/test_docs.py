@@ -35,7 +35,8 @@ def test_one_page_per_notebook(built):
     out, pages = built
     nbs = sorted(p.name for p in (ROOT / "nbs").glob("*.ipynb") if not p.name.startswith("_"))
     assert sorted(p["src"] for p in pages) == nbs
-    assert not [p["src"] for p in pages if p["title"].startswith("#")], "H1 cell source starts with '# # '"
+    bad = [p["src"] for p in pages if p["title"].startswith("#")]
+    assert not bad, f"page title starts with '#' (the H1 cell's source begins '# # '): {bad}"
     for p in pages:
         text = (out / "_site" / p["file"]).read_text()
         assert not _re_remote.search(text), f'{p["file"]} loads {_re_remote.search(text)[0]}'
@@ -81,9 +82,19 @@ def _open(browser, page_file):
         blocked.append(r.request.url); r.abort()
     page.route("**/*", route)
     page.goto(page_file.as_uri())
-    page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"
-                           " && document.querySelectorAll('.MathJax, .MathJax_Display').length > 0", timeout=60_000)
+    page.wait_for_selector("html[data-mathjax=done]", state="attached", timeout=60_000)
     return page, blocked
+
+
+_PROSE_JS = """() => Array.from(document.querySelectorAll('main .jp-RenderedMarkdown')).map(el => {
+    const c = el.cloneNode(true); c.querySelectorAll('pre, code, script').forEach(e => e.remove()); return c.innerText;
+}).join('\\n')"""
+
+
+def _raw_tex_left(page):
+    "Prose (markdown, outside code) that still looks like unrendered TeX."
+    text = page.evaluate(_PROSE_JS)
+    return [t for t in ("$$", "\\frac", "\\partial") if t in text]
 
 
 @pytest.mark.parametrize("page_file", ["gradcheck.html", "neuron.html"])
@@ -94,11 +105,23 @@ def test_math_typeset_in_chromium(built, browser, page_file):
         assert page.locator(".MathJax_Display").count() > 0       # display equations
         assert page.locator("span.MathJax").count() > 5            # inline and display math
         assert page.locator(".MathJax_Error, merror").count() == 0  # no TeX errors
-        text = page.inner_text("main")
-        assert "$$" not in text and "\\frac" not in text, "raw TeX left on the page"
+        assert not _raw_tex_left(page), "raw TeX left on the page"
         assert blocked == [], f"page tried to reach the network: {blocked}"
     finally: page.close()
 
+
+def test_every_page_offline_and_typeset(built, browser):
+    "Every page loads with no request leaving the machine and leaves no TeX unrendered."
+    out, pages = built
+    problems = []
+    for p in pages:
+        page, blocked = _open(browser, out / "_site" / p["file"])
+        try:
+            errors = page.locator(".MathJax_Error, merror").count()
+            raw = _raw_tex_left(page)
+            if blocked or errors or raw: problems.append(f"{p['file']}: blocked={blocked} tex_errors={errors} raw={raw}")
+        finally: page.close()
+    assert not problems, "; ".join(problems)
 
 def _docs_time_cells(nb_path):
     "Code cells nbdev's docs processor runs in a fresh namespace (any import) that also run other top-level code."

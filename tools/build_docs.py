@@ -35,6 +35,8 @@ MathJax.Hub.Config({
                imageFont: null, linebreaks: {automatic: true}},
   messageStyle: "none", displayAlign: "center"
 });
+// mark the page once the first typeset pass is over (tests wait for it)
+MathJax.Hub.Register.StartupHook("End", function () { document.documentElement.dataset.mathjax = "done"; });
 """
 CSS = """
 body.jp-Notebook { margin: 0; padding: 0; }
