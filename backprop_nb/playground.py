@@ -8,7 +8,7 @@ Docs: https://backprop-nb.github.io/backprop_nb/playground.html.md"""
 __all__ = ['DATASETS', 'N_POINTS', 'VAL_FRAC', 'COLORS', 'TINT', 'GRID', 'MARGIN', 'ACTIVATION_NAMES', 'STEP_EPOCHS', 'make_task',
            'confidence_rgb', 'BoundaryFigure', 'make_controls', 'Playground', 'join_histories', 'playground']
 
-# %% ../nbs/12_playground.ipynb #02b2e12a
+# %% ../nbs/12_playground.ipynb #d1f42701
 import io
 import numpy as np
 import PIL.Image
@@ -22,7 +22,7 @@ from .training import History, fit
 from .plots import boundary_grid
 from . import data
 
-# %% ../nbs/12_playground.ipynb #683a2021
+# %% ../nbs/12_playground.ipynb #8fc6af9e
 DATASETS = {"moons": data.make_moons, "circles": data.make_circles, "xor": data.make_xor, "spiral": data.make_spiral}
 N_POINTS = 200   # points per dataset
 VAL_FRAC = 0.25  # held out for the validation curve
@@ -38,7 +38,7 @@ def make_task(dataset="moons", # one of `DATASETS`
     output, loss = ("sigmoid", "bce") if k == 2 else ("identity", "softmax_ce")
     return dict(X=X, y=y, X_tr=X_tr, y_tr=y_tr, X_val=X_val, y_val=y_val, k=k, output=output, loss=loss)
 
-# %% ../nbs/12_playground.ipynb #34fecfa1
+# %% ../nbs/12_playground.ipynb #3427a232
 COLORS = np.array([[0.122, 0.467, 0.706], [1.0, 0.498, 0.055], [0.173, 0.627, 0.173], [0.839, 0.153, 0.157]])  # tab10
 
 TINT = 0.55  # λ: how strongly a certain region takes its class colour
@@ -49,7 +49,7 @@ def confidence_rgb(P):  # class probabilities, shape (..., K)
     s = TINT * (P.max(axis=-1, keepdims=True) - 1 / k) / (1 - 1 / k)
     return (1 - s) + s * COLORS[P.argmax(axis=-1)]
 
-# %% ../nbs/12_playground.ipynb #a224771c
+# %% ../nbs/12_playground.ipynb #357a5b39
 GRID = 70     # boundary image resolution (cells per side)
 MARGIN = 0.3  # room around the data, in data units
 
@@ -75,7 +75,7 @@ class BoundaryFigure:
         for artist in self.dynamic: artist.set_animated(True)  # left out of the full draw: see `png`
         self.background, self.background_key = None, None
 
-# %% ../nbs/12_playground.ipynb #629b0d3b
+# %% ../nbs/12_playground.ipynb #54db7e9a
 @patch
 def set_data(self:BoundaryFigure, X, y):
     "Show the points `X` coloured by their labels `y`."
@@ -111,7 +111,7 @@ def set_losses(self:BoundaryFigure, train_loss, val_loss, epochs):
         lo, hi = np.floor(np.log10(finite.min())), np.ceil(np.log10(finite.max()))
         self.ax_l.set_ylim(10 ** lo, 10 ** max(hi, lo + 1))
 
-# %% ../nbs/12_playground.ipynb #19d1f8a0
+# %% ../nbs/12_playground.ipynb #9560129e
 @patch
 def png(self:BoundaryFigure):
     "Render the figure (static background reused when the axes are unchanged) and return PNG bytes."
@@ -125,7 +125,7 @@ def png(self:BoundaryFigure):
     PIL.Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(buf, format="png", compress_level=1)
     return buf.getvalue()
 
-# %% ../nbs/12_playground.ipynb #88690239
+# %% ../nbs/12_playground.ipynb #2e5b1847
 ACTIVATION_NAMES = ["sigmoid", "tanh", "relu", "leaky_relu"]
 STEP_EPOCHS = 10  # epochs per click in step mode
 
@@ -151,7 +151,7 @@ def make_controls():
         c.add_class(f"bp-{name.replace('_', '-')}")
     return w
 
-# %% ../nbs/12_playground.ipynb #b406368b
+# %% ../nbs/12_playground.ipynb #0b4edea8
 class Playground(widgets.VBox):
     "Interactive trainer: controls on the left, decision boundary, loss curves and metrics on the right."
     def __init__(self, **values):  # initial control values by name, e.g. `lr=0.3, dataset="spiral"`
@@ -174,7 +174,7 @@ class Playground(widgets.VBox):
 
     def __repr__(self): return f"Playground({', '.join(f'{k}={c.value!r}' for k, c in self.controls.items())})"
 
-# %% ../nbs/12_playground.ipynb #4023e6dd
+# %% ../nbs/12_playground.ipynb #c51258cb
 @patch
 def retrain(self:Playground):
     "Rebuild data and network from the controls, train (all epochs, or none in step mode) and redraw."
@@ -186,7 +186,7 @@ def retrain(self:Playground):
     if not self.step_mode.value: self.train(self.epochs.value)
     self.redraw()
 
-# %% ../nbs/12_playground.ipynb #bb1be684
+# %% ../nbs/12_playground.ipynb #1ce708e0
 def join_histories(a, b):  # `History` so far (or None), and the one of the next `fit` call
     "One `History` for `b` trained right after `a`."
     if a is None: return b
@@ -194,7 +194,7 @@ def join_histories(a, b):  # `History` so far (or None), and the one of the next
     return History(**lists, best_epoch=int(np.nanargmin(lists["val_loss"])), stop_reason=b.stop_reason,
                    diverged_epoch=None if b.diverged_epoch is None else a.epochs + b.diverged_epoch)
 
-# %% ../nbs/12_playground.ipynb #2c8f6446
+# %% ../nbs/12_playground.ipynb #dc2fd339
 @patch(as_prop=True)
 def epochs_done(self:Playground):
     "Epochs trained since the last `retrain`."
@@ -221,7 +221,7 @@ def step(self:Playground):
         self.train(min(STEP_EPOCHS, self.epochs.value - self.epochs_done))
     self.redraw()
 
-# %% ../nbs/12_playground.ipynb #649adadd
+# %% ../nbs/12_playground.ipynb #3802b03a
 @patch
 def summary(self:Playground):
     "One line: epochs trained, last losses and accuracies, or the divergence message."
@@ -246,7 +246,7 @@ def redraw(self:Playground):
     self.status.value = f"lr {self.lr.value:.3g} · {self.activation.value} · <b>{text}</b>"
     self.step_button.disabled = not self.step_mode.value or self.diverged_at is not None or self.epochs_done >= self.epochs.value
 
-# %% ../nbs/12_playground.ipynb #43f01bff
+# %% ../nbs/12_playground.ipynb #e48310d0
 def playground(**values):  # initial control values by name, e.g. `lr=0.3, activation="relu"`
     "Build the interactive playground widget (display it in Jupyter or Voila)."
     return Playground(**values)
