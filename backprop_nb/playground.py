@@ -138,7 +138,8 @@ def make_controls():
         layers=widgets.IntSlider(value=2, min=1, max=4, description="hidden layers"),
         units=widgets.IntSlider(value=8, min=1, max=32, description="units per layer"),
         activation=widgets.Dropdown(options=ACTIVATION_NAMES, value="tanh", description="activation"),
-        lr=widgets.FloatLogSlider(value=0.5, base=10, min=-3, max=1, step=0.1, description="learning rate",
+        # the default lr ≈ 0.5 lies on the slider grid (10^-0.3), so the browser never snaps it and retrains
+        lr=widgets.FloatLogSlider(value=10 ** -0.3, base=10, min=-3, max=1, step=0.1, description="learning rate",
                                   readout_format=".3"),
         batch_size=widgets.Dropdown(options=[(str(b), b) for b in (8, 16, 32, 64)] + [(f"{n_train} (all)", n_train)],
                                     value=32, description="batch size"),
