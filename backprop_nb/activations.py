@@ -14,8 +14,12 @@ import numpy as np
 class Activation:
     "Base class: an element-wise $f$ with `__call__(z)` $= f(z)$ and `grad(z, a=None)` $= f'(z)$."
     name = None
-    def __call__(self, z): raise NotImplementedError
-    def grad(self, z, a=None): raise NotImplementedError  # `a`: optional f(z) computed already
+    def __call__(self, z):
+        "$a = f(z)$ element-wise, same shape and dtype as `z`."
+        raise NotImplementedError
+    def grad(self, z, a=None):  # `a`: optional f(z) computed already
+        "$f'(z)$ element-wise, same shape and dtype as `z`."
+        raise NotImplementedError
     def __repr__(self): return f"{type(self).__name__}()"
 
 # %% ../nbs/01_activations.ipynb #9bc6a74a
@@ -44,7 +48,9 @@ class ReLU(Activation):
     "Rectified linear unit $\\max(0, z)$; derivative 1 for $z>0$, 0 otherwise (0 at the kink, as PyTorch)."
     name = "relu"
     def __call__(self, z): return np.maximum(z, 0)
-    def grad(self, z, a=None): return (np.asarray(z) > 0).astype(np.result_type(z, np.float32))
+    def grad(self, z, a=None):
+        z = np.asarray(z)
+        return (z > 0).astype(np.result_type(z, np.float32))
 
 # %% ../nbs/01_activations.ipynb #427b591c
 class LeakyReLU(Activation):
@@ -62,7 +68,9 @@ class Identity(Activation):
     "The identity $f(z) = z$, $f'(z) = 1$: the output activation for regression and for logits."
     name = "identity"
     def __call__(self, z): return np.asarray(z)
-    def grad(self, z, a=None): return np.ones_like(z, dtype=np.result_type(z, np.float32))
+    def grad(self, z, a=None):
+        z = np.asarray(z)
+        return np.ones_like(z, dtype=np.result_type(z, np.float32))
 
 # %% ../nbs/01_activations.ipynb #e51c3b6d
 ACTIVATIONS = {f.name: f for f in (Sigmoid(), Tanh(), ReLU(), LeakyReLU(), Identity())}

@@ -16,7 +16,7 @@ def _check_n_noise(n, noise):
     "Raise a clear error unless `n` is a positive integer and `noise` a finite number >= 0."
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
         raise ValueError(f"n must be a positive integer, got {n!r}")
-    if not np.isfinite(noise) or noise < 0:
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.number)) or not np.isfinite(noise) or noise < 0:
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
 
 def _class_sizes(n, k):
@@ -56,7 +56,7 @@ def make_circles(n=200,      # number of points
                  factor=0.5):# radius of the inner circle (class 1), in (0, 1)
     "A circle (class 0) around a smaller one (class 1): `X` (n, 2) float64, `y` (n,) in {0, 1}."
     _check_n_noise(n, noise)
-    if not 0 < factor < 1: raise ValueError(f"factor must be in (0, 1), got {factor!r}")
+    if isinstance(factor, bool) or not isinstance(factor, (int, float, np.number)) or not 0 < factor < 1: raise ValueError(f"factor must be in (0, 1), got {factor!r}")
     rng = np.random.default_rng(seed)
     return _labelled([_ring(m, r) for m, r in zip(_class_sizes(n, 2), (1.0, factor))], rng, noise)
 

@@ -136,7 +136,8 @@ def deep_mlp(depth=10,             # number of layers (weight matrices), output 
              n_in=2,               # number of inputs
              seed=0):
     "An `MLP` of `depth` layers: `depth - 1` hidden layers of `width` units and one sigmoid output."
-    if depth < 2: raise ValueError(f"depth must be at least 2 (one hidden layer and the output), got {depth}")
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 2:
+        raise ValueError(f"depth must be an integer >= 2 (one hidden layer and the output), got {depth!r}")
     return MLP([n_in] + [width] * (depth - 1) + [1], activation=activation, output="sigmoid", init=init, seed=seed)
 
 # %% ../nbs/11_gradient_flow.ipynb #3b25d8bc

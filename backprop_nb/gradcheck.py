@@ -30,13 +30,13 @@ def numerical_grad(f,        # function of `x` returning a scalar
     if np.isscalar(x): return (float(f(x + eps)) - float(f(x - eps))) / (2 * eps)
     _check_float64(x, "x")
     g = np.zeros_like(x)
-    flat, gflat = x.reshape(-1), g.reshape(-1)  # views: writing `flat` writes `x`
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps; f_plus = float(f(x))
-        flat[i] = old - eps; f_minus = float(f(x))
-        flat[i] = old
-        gflat[i] = (f_plus - f_minus) / (2 * eps)
+    for i in np.ndindex(x.shape):  # index `x` itself, so views such as `W.T` are nudged too
+        old = x[i]
+        try:
+            x[i] = old + eps; f_plus = float(f(x))
+            x[i] = old - eps; f_minus = float(f(x))
+        finally: x[i] = old  # restored even if `f` raises
+        g[i] = (f_plus - f_minus) / (2 * eps)
     return g
 
 # %% ../nbs/05_gradcheck.ipynb #c5a76a0a

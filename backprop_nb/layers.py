@@ -69,15 +69,17 @@ class Dense:
 
 # %% ../nbs/06_layers.ipynb #4bcee27d
 def _check_dout(layer, dout):
-    "Raise unless `layer` has run `forward` and `dout` has the shape of its output."
+    "`dout` as an array of the layer's dtype; raise unless `layer` has run `forward` and `dout` has the shape of its output."
     if layer.x is None: raise RuntimeError("backward called before forward: run forward(x) first")
+    dout = np.asarray(dout, dtype=layer.W.dtype)  # no copy when it already is
     if dout.shape != layer.z.shape: raise ValueError(f"expected gradient of shape {layer.z.shape}, got {dout.shape}")
+    return dout
 
 # %% ../nbs/06_layers.ipynb #62e49f7d
 @patch
 def backward_z(self: Dense, dz, need_dx=True):
     "From $dz = \\partial L/\\partial z$: $dW = x^\\top dz$, $db = \\sum_{batch} dz$ (written in place), return $dx = dz W^\\top$."
-    _check_dout(self, dz)
+    dz = _check_dout(self, dz)
     np.matmul(self.x.T, dz, out=self.dW)
     dz.sum(axis=0, out=self.db)
     return dz @ self.W.T if need_dx else None
@@ -86,7 +88,7 @@ def backward_z(self: Dense, dz, need_dx=True):
 @patch
 def backward(self: Dense, da, need_dx=True):
     "From $da = \\partial L/\\partial a$: $dz = da \\odot f'(z)$, then `backward_z`; return $dx$."
-    _check_dout(self, da)
+    da = _check_dout(self, da)
     return self.backward_z(da * self.act.grad(self.z, self.a), need_dx)
 
 # %% ../nbs/06_layers.ipynb #89fb3bee
@@ -140,7 +142,7 @@ def _backprop(self: MLP, dz, need_dx=True): # dL/dz of the output layer
 def backward(self: MLP, dout): # dL/dy_hat, shape of y_hat
     "Backpropagate $\\partial L/\\partial \\hat y$ through every layer (filling `dW`, `db`); return $\\partial L/\\partial X$."
     out = self.layers[-1]
-    _check_dout(out, dout)
+    dout = _check_dout(out, dout)
     return self._backprop(dout * out.act.grad(out.z, out.a))
 
 # %% ../nbs/06_layers.ipynb #fa6cf713

@@ -15,6 +15,7 @@ from fastcore.basics import patch
 from .data import batches
 from .losses import get_loss
 from .optim import SGD
+from .training import _is_int, _restore, _snapshot
 
 # %% ../nbs/10_learning_rate.ipynb #45df4883
 def _curvatures(A):
@@ -111,9 +112,12 @@ def _shift(model, v, eps):
 # %% ../nbs/10_learning_rate.ipynb #2147804d
 def hessian_vector_product(model, X, y, loss, v, eps=1e-5):
     "$Hv$ for the full-batch `loss` of `model` by central differences of gradients; the weights are restored."
+    n = sum(p.size for p, _ in model.parameters())
+    if np.shape(v) != (n,): raise ValueError(f"v must have shape ({n},), one entry per parameter, got {np.shape(v)}")
+    saved = _snapshot(model)
     _shift(model, v, eps); g_plus = _flat_grad(model, X, y, loss)
-    _shift(model, v, -2 * eps); g_minus = _flat_grad(model, X, y, loss)
-    _shift(model, v, eps)
+    _restore(model, saved); _shift(model, v, -eps); g_minus = _flat_grad(model, X, y, loss)
+    _restore(model, saved)  # bit for bit, not w + eps v - 2 eps v + eps v
     return (g_plus - g_minus) / (2 * eps)
 
 # %% ../nbs/10_learning_rate.ipynb #4b907a0a
@@ -122,7 +126,8 @@ def sharpness(model,     # an `MLP`, e.g. trained to a minimum
               loss,      # a loss name or object
               iters=30,  # power-iteration steps
               seed=0):   # seeds the random start vector
-    "Largest Hessian eigenvalue $\\lambda_{\\max}$ of the full-batch `loss` at the current weights (power iteration)."
+    "Largest-magnitude Hessian eigenvalue ($\\lambda_{\\max}$ at a minimum) of the full-batch `loss` at the current weights (power iteration)."
+    if not _is_int(iters) or iters < 1: raise ValueError(f"iters must be an integer >= 1, got {iters!r}")
     v = np.random.default_rng(seed).standard_normal(sum(p.size for p, _ in model.parameters()))
     for _ in range(iters):
         u = v / np.linalg.norm(v)

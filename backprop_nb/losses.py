@@ -19,7 +19,7 @@ def _pair(y_hat, y):
     yh2 = y_hat.reshape(-1, 1) if y_hat.ndim < 2 else y_hat
     if y.shape == y_hat.shape or (y.ndim == 1 and yh2.shape == (y.size, 1)): y2 = y.reshape(yh2.shape)
     else: raise ValueError(f"y_hat has shape {y_hat.shape} but y has shape {y.shape}; "
-                           f"expected y of shape {y_hat.shape}" + (f" or ({yh2.shape[0]},)" if yh2.shape[1] == 1 else ""))
+                           f"expected y of shape {y_hat.shape}" + (f" or ({yh2.shape[0]},)" if y_hat.ndim == 2 and yh2.shape[1] == 1 else ""))
     if yh2.ndim != 2 or yh2.shape[0] == 0:
         raise ValueError(f"y_hat must be a non-empty batch of shape (N, K), got shape {y_hat.shape}")
     y2 = y2.astype(yh2.dtype)
@@ -30,8 +30,12 @@ def _pair(y_hat, y):
 class Loss:
     "Base class: `__call__(y_hat, y)` is the batch-mean loss (a float), `grad(y_hat, y)` is $\\partial L/\\partial \\hat y$."
     name = None
-    def __call__(self, y_hat, y): raise NotImplementedError
-    def grad(self, y_hat, y): raise NotImplementedError
+    def __call__(self, y_hat, y):
+        "The batch-mean loss, a Python float."
+        raise NotImplementedError
+    def grad(self, y_hat, y):
+        "$\\partial L/\\partial \\hat y$, same shape as `y_hat`."
+        raise NotImplementedError
     def __repr__(self): return f"{type(self).__name__}()"
 
 # %% ../nbs/02_losses.ipynb #ede7e551
@@ -83,13 +87,17 @@ class SoftmaxCE(Loss):
     name = "softmax_ce"
     def _targets(self, z, y):
         z, y = np.asarray(z), np.asarray(y)
+        if z.dtype.kind != "f": z = z.astype(np.float64)
         if z.ndim != 2 or z.shape[0] == 0: raise ValueError(f"softmax_ce needs logits of shape (N, K), got shape {z.shape}")
+        if y.dtype.kind not in "iuf": raise TypeError(f"softmax_ce targets must be numbers, got dtype {y.dtype}")
         if y.shape == z.shape:
             if not np.allclose(y.sum(axis=1), 1): raise ValueError("softmax_ce target rows must sum to 1 (one-hot or probabilities)")
             return z, y.astype(z.dtype)
-        if y.shape != (len(z),) or not (y.dtype.kind in "iu" or np.all(np.mod(y, 1) == 0)):
+        if y.shape != (len(z),):
             raise ValueError(f"logits have shape {z.shape} but y has shape {y.shape}; expected integer labels of shape "
                              f"({len(z)},) or probability rows of shape {z.shape}")
+        if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0):
+            raise ValueError(f"softmax_ce expected integer labels of shape ({len(z)},), got non-integer values such as {y[np.mod(y, 1) != 0][0]}")
         if y.min() < 0 or y.max() >= z.shape[1]:
             raise ValueError(f"class labels must lie in 0..{z.shape[1] - 1}, got values from {y.min()} to {y.max()}")
         Y = np.zeros_like(z)

@@ -60,7 +60,6 @@ def backward_dz(self:Neuron,
     if self.z is None: raise RuntimeError("call forward before backward")
     dz = _as_float_array(dz, "dz", self.dtype)
     if dz.shape != self.z.shape: raise ValueError(f"dz has shape {dz.shape}; expected the shape of z, {self.z.shape}")
-    self.dz = dz
     self.dw = dz @ self.x if dz.ndim else dz * self.x
     self.db = dz.sum()
     return np.multiply.outer(dz, self.w)
@@ -81,7 +80,11 @@ class Table:
     def __init__(self, rows, cols): self.rows, self.cols = list(rows), list(cols)
     def __len__(self): return len(self.rows)
     def __repr__(self): return f"Table({len(self.rows)} rows, columns {self.cols})"
-    def __getitem__(self, key): return next(r for r in self.rows if r["key"] == key)
+    def __getitem__(self, key):
+        "The row whose `key` is `key`."
+        for r in self.rows:
+            if r["key"] == key: return r
+        raise KeyError(f"no row {key!r}; keys: {', '.join(r['key'] for r in self.rows)}")
     def _cell(self, v): return "" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)
     def _repr_markdown_(self):
         head = "| " + " | ".join(self.cols) + " |\n|" + "---|" * len(self.cols) + "\n"

@@ -18,7 +18,9 @@ def _param_pairs(model_or_params):
     pairs = list(model_or_params.parameters() if hasattr(model_or_params, "parameters") else model_or_params)
     if not pairs: raise ValueError("SGD got no parameters to optimise")
     for i, pair in enumerate(pairs):
-        if len(pair) != 2: raise TypeError(f"parameter {i} must be a (param, grad) pair of arrays, got {type(pair).__name__}")
+        if isinstance(pair, np.ndarray):  # SGD([W], ...) would silently pair W[0] with W[1]
+            raise TypeError(f"parameter {i} is a bare array; pass the model or (param, grad) pairs like [(W, dW), (b, db)]")
+        if not hasattr(pair, "__len__") or len(pair) != 2: raise TypeError(f"parameter {i} must be a (param, grad) pair of arrays, got {type(pair).__name__}")
         p, g = pair
         if not (isinstance(p, np.ndarray) and isinstance(g, np.ndarray)) or p.dtype.kind != "f":
             raise TypeError(f"parameter {i} must be a pair of float numpy arrays")

@@ -59,7 +59,7 @@ def boundary_grid(model,       # a trained network with 2 inputs
     X = np.asarray(X)
     lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
     xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
-    proba = predict_proba(model, np.c_[xx.ravel(), yy.ravel()].astype(X.dtype))
+    proba = predict_proba(model, np.c_[xx.ravel(), yy.ravel()])  # float grid; the model casts to its dtype
     return xx, yy, proba.reshape(n, n, -1)
 
 # %% ../nbs/09a_plots.ipynb #4efa463b

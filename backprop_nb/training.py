@@ -32,15 +32,20 @@ def predict_proba(model, X):
     p = np.clip(out, 0, 1)
     return np.hstack([1 - p, p])
 
-def _class_labels(y):
-    "Integer labels from integer (n,), one-hot (n, K) or {0, 1} (n,)/(n, 1) targets."
+def _class_labels(y, k):
+    "Integer labels from targets for `k` output units: labels (n,), one-hot (n, K), or {0, 1} (n,)/(n, 1) when `k` is 1."
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] > 1: return y.argmax(axis=1)
-    return (y.reshape(-1) >= 0.5).astype(np.int64) if y.dtype.kind == "f" else y.reshape(-1)
+    y = y.reshape(-1)
+    return (y >= 0.5).astype(np.int64) if k == 1 else y.astype(np.int64)
+
+def _accuracy(y_hat, y):
+    "Fraction of rows of the raw outputs `y_hat` whose predicted class equals the label in `y`."
+    return float(np.mean(_predicted(y_hat) == _class_labels(y, y_hat.shape[1])))
 
 def accuracy(model, X, y):
     "Fraction of samples whose predicted class equals the label."
-    return float(np.mean(predict(model, X) == _class_labels(y)))
+    return _accuracy(model.forward(X), y)
 
 # %% ../nbs/09_training.ipynb #d25c0c43
 _CLASSIFICATION = ("bce", "softmax_ce")  # losses whose targets are classes: accuracy is recorded
@@ -49,7 +54,7 @@ def evaluate(model, X, y, loss):
     "Loss over the whole set `X`, `y`, and the accuracy for classification losses (`None` for `mse`)."
     loss = get_loss(loss)
     y_hat = model.forward(X)
-    acc = float(np.mean(_predicted(y_hat) == _class_labels(y))) if loss.name in _CLASSIFICATION else None
+    acc = _accuracy(y_hat, y) if loss.name in _CLASSIFICATION else None
     return loss(y_hat, y), acc
 
 # %% ../nbs/09_training.ipynb #0856bc3f
@@ -83,10 +88,14 @@ class History:
     diverged_epoch: int = None
 
     @property
-    def epochs(self): return len(self.train_loss) - 1  # epochs actually trained
+    def epochs(self):
+        "Number of epochs actually trained (entry 0 of every list is the untrained network)."
+        return len(self.train_loss) - 1
 
     @property
-    def monitored(self): return self.val_loss or self.train_loss  # the loss early stopping watches
+    def monitored(self):
+        "The per-epoch loss early stopping watches: validation loss if there is a validation set, else training loss."
+        return self.val_loss or self.train_loss
 
     def _record(self, train, val):
         "Append one epoch's `(loss, acc)` for the training and (optional, `None`) validation set."
