@@ -182,7 +182,7 @@ def retrain(self:Playground):
     self.task = t = make_task(self.dataset.value, self.noise.value, self.seed.value)
     sizes = [2] + [self.units.value] * self.layers.value + [1 if t["k"] == 2 else t["k"]]
     self.model = MLP(sizes, activation=self.activation.value, output=t["output"], seed=self.seed.value)
-    self.history = None
+    self.history, self._rng = None, np.random.default_rng(self.seed.value)  # one batch stream for all chunks
     self.figure.set_data(t["X"], t["y"])
     if not self.step_mode.value: self.train(self.epochs.value)
     self.redraw()
@@ -212,7 +212,7 @@ def train(self:Playground, epochs):
     t = self.task
     h = fit(self.model, t["X_tr"], t["y_tr"], loss=t["loss"], lr=self.lr.value, epochs=epochs,
             batch_size=self.batch_size.value, validation=(t["X_val"], t["y_val"]), restore_best=False,
-            seed=self.seed.value + self.epochs_done, progress=False)
+            seed=self._rng, progress=False)
     self.history = join_histories(self.history, h)
 
 @patch
