@@ -19,7 +19,7 @@ from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from .layers import MLP
 from .training import History, fit
-from .plots import boundary_grid
+from .plots import CLASS_COLORS, boundary_grid
 from . import data
 
 # %% ../nbs/12_playground.ipynb #8fc6af9e
@@ -39,7 +39,7 @@ def make_task(dataset="moons", # one of `DATASETS`
     return dict(X=X, y=y, X_tr=X_tr, y_tr=y_tr, X_val=X_val, y_val=y_val, k=k, output=output, loss=loss)
 
 # %% ../nbs/12_playground.ipynb #3427a232
-COLORS = np.array([[0.122, 0.467, 0.706], [1.0, 0.498, 0.055], [0.173, 0.627, 0.173], [0.839, 0.153, 0.157]])  # tab10
+COLORS = np.array(CLASS_COLORS[:4])  # the first four tab10 colours, as in `plots`
 
 TINT = 0.55  # λ: how strongly a certain region takes its class colour
 

@@ -9,16 +9,18 @@ __all__ = ['CLASS_COLORS', 'plot_data', 'plot_history', 'boundary_grid', 'plot_d
 
 # %% ../nbs/09a_plots.ipynb #0329f3a4
 import numpy as np
-import matplotlib.pyplot as plt
+import matplotlib
 from matplotlib.colors import ListedColormap, LinearSegmentedColormap
 from .training import predict_proba
 
 # %% ../nbs/09a_plots.ipynb #d741278e
-CLASS_COLORS = plt.get_cmap("tab10").colors
+CLASS_COLORS = matplotlib.colormaps["tab10"].colors
 
 def _axes(ax):
     "`ax`, or the axes of a new figure."
-    return plt.subplots(figsize=(4, 4))[1] if ax is None else ax
+    if ax is not None: return ax
+    import matplotlib.pyplot as plt  # only when a new figure is needed: importing `plots` stays free of pyplot
+    return plt.subplots(figsize=(4, 4))[1]
 
 def plot_data(X,         # points (n, 2)
               y,         # integer class labels (n,)
