@@ -12,11 +12,14 @@ __all__ = ['make_moons', 'make_circles', 'make_xor', 'make_spiral', 'make_regres
 import numpy as np
 
 # %% ../nbs/08_data.ipynb #cc338d3e
+def _is_int(v): return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+def _is_number(v): return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
 def _check_n_noise(n, noise):
     "Raise a clear error unless `n` is a positive integer and `noise` a finite number >= 0."
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+    if not _is_int(n) or n <= 0:
         raise ValueError(f"n must be a positive integer, got {n!r}")
-    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.number)) or not np.isfinite(noise) or noise < 0:
+    if not _is_number(noise) or not np.isfinite(noise) or noise < 0:
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
 
 def _class_sizes(n, k):
@@ -56,7 +59,7 @@ def make_circles(n=200,      # number of points
                  factor=0.5):# radius of the inner circle (class 1), in (0, 1)
     "A circle (class 0) around a smaller one (class 1): `X` (n, 2) float64, `y` (n,) in {0, 1}."
     _check_n_noise(n, noise)
-    if isinstance(factor, bool) or not isinstance(factor, (int, float, np.number)) or not 0 < factor < 1: raise ValueError(f"factor must be in (0, 1), got {factor!r}")
+    if not _is_number(factor) or not 0 < factor < 1: raise ValueError(f"factor must be in (0, 1), got {factor!r}")
     rng = np.random.default_rng(seed)
     return _labelled([_ring(m, r) for m, r in zip(_class_sizes(n, 2), (1.0, factor))], rng, noise)
 
@@ -82,7 +85,7 @@ def make_spiral(n=300,      # number of points (split over the classes)
                 n_classes=3):# number of spiral arms
     "`n_classes` interleaved spiral arms (CS231n): `X` (n, 2) float64, `y` (n,) in {0, ..., n_classes-1}."
     _check_n_noise(n, noise)
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
+    if not _is_int(n_classes) or n_classes < 2:
         raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
     rng = np.random.default_rng(seed)
     def arm(c, m):
@@ -141,7 +144,7 @@ def batches(X, y,           # data: `X` (n, d), `y` (n, ...)
             shuffle=True):  # False: keep the data's order
     "Yield `(X_batch, y_batch)` pairs covering every sample exactly once."
     X, y = _check_xy(X, y)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+    if not _is_int(batch_size) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     order = np.random.default_rng(seed).permutation(len(y)) if shuffle else np.arange(len(y))
     for start in range(0, len(y), batch_size):

@@ -12,6 +12,7 @@ __all__ = ['backward_steps', 'plot_backward_steps', 'backward_stepper', 'layer_s
 import numpy as np
 from .losses import get_loss, output_delta
 from .layers import MLP
+from .data import _is_int
 
 # %% ../nbs/11_gradient_flow.ipynb #180020c0
 _FORMULAS = {
@@ -136,7 +137,7 @@ def deep_mlp(depth=10,             # number of layers (weight matrices), output 
              n_in=2,               # number of inputs
              seed=0):
     "An `MLP` of `depth` layers: `depth - 1` hidden layers of `width` units and one sigmoid output."
-    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 2:
+    if not _is_int(depth) or depth < 2:
         raise ValueError(f"depth must be an integer >= 2 (one hidden layer and the output), got {depth!r}")
     return MLP([n_in] + [width] * (depth - 1) + [1], activation=activation, output="sigmoid", init=init, seed=seed)
 

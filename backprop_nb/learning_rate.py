@@ -167,7 +167,7 @@ def _batch_stream(X, y, batch_size, seed):
 def _check_range(lr_min, lr_max, steps):
     if not (np.isfinite(lr_min) and lr_min > 0): raise ValueError(f"lr_min must be a finite number > 0, got {lr_min!r}")
     if not (np.isfinite(lr_max) and lr_max > lr_min): raise ValueError(f"lr_max must be finite and > lr_min = {lr_min!r}, got {lr_max!r}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
+    if not _is_int(steps) or steps < 2:
         raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
 
 # %% ../nbs/10_learning_rate.ipynb #e581fe17

@@ -14,7 +14,7 @@ import numpy as np
 from fastprogress.fastprogress import progress_bar
 from .losses import get_loss, softmax
 from .optim import SGD
-from .data import _check_xy, batches, train_val_split
+from .data import _check_xy, _is_int, batches, train_val_split
 
 # %% ../nbs/09_training.ipynb #ce7dd2c6
 def _predicted(y_hat):
@@ -131,8 +131,6 @@ def _restore(model, weights):
     for (p, _), w in zip(model.parameters(), weights): p[...] = w
 
 # %% ../nbs/09_training.ipynb #da9c1206
-def _is_int(v): return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
 def _check_fit_args(epochs, batch_size, patience, min_delta, clip_norm, diverge_factor):
     "Raise a clear `ValueError` for a bad hyper-parameter (`SGD` checks `lr` and `momentum`)."
     for name, v in (("epochs", epochs), ("batch_size", batch_size)):
