@@ -177,6 +177,8 @@ def save(self: MLP, path): # file path; numpy appends `.npz` if missing
 @patch(cls_method=True)
 def load(cls: MLP, path): # `.npz` written by `MLP.save`
     "Rebuild an `MLP` saved with `save`, weights bit for bit."
+    path = str(path)
+    if not path.endswith(".npz"): path += ".npz"  # `np.savez` appended it when saving
     with np.load(path, allow_pickle=False) as f:
         net = cls(f["sizes"].tolist(), str(f["activation"]), str(f["output"]), str(f["init"]), dtype=str(f["dtype"]))
         for i, l in enumerate(net.layers): l.W[...], l.b[...] = f[f"W{i}"], f[f"b{i}"]
