@@ -1,4 +1,4 @@
-"Serve the playground notebook with Voila and open it in Debian Chromium via Playwright (shared by tests and benchmarks)."
+"Serve the notebooks on 127.0.0.1 (Voila, JupyterLab) and open the playground in Debian Chromium via Playwright (shared by tests and benchmarks)."
 import contextlib, os, socket, subprocess, sys, time, urllib.error, urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
@@ -21,31 +21,35 @@ def wait_http(url, proc, timeout):
     "Poll `url` until the server answers, exits, or `timeout` seconds pass."
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None: raise RuntimeError(f"voila exited early with code {proc.returncode}")
+        if proc.poll() is not None: raise RuntimeError(f"the server exited early with code {proc.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2): return
         except urllib.error.HTTPError: return  # any HTTP answer (even 404) means the server is up
         except OSError: time.sleep(0.2)         # polling a port, not waiting for the app
-    raise TimeoutError(f"voila did not answer at {url} within {timeout} s")
+    raise TimeoutError(f"the server did not answer at {url} within {timeout} s")
 
 @contextlib.contextmanager
-def serve_voila(log_path, notebook=NOTEBOOK):
-    "Serve `notebook` with Voila on 127.0.0.1 at a free port; yield its URL; always shut the server down."
+def serve(command, log_path, probe, env=None):
+    "Run `command(port)` (a server) from the repo root on a free 127.0.0.1 port until `probe` answers; yield its URL; always shut it down."
     port = free_port()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
-    cmd = [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-           "--Voila.port_retries=0"]
     with open(log_path, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(command(port), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}/"
-        wait_http(url + "voila/static/", proc, SERVER_TIMEOUT)
+        wait_http(url + probe, proc, SERVER_TIMEOUT)
         yield url
     finally:
         proc.terminate()
         try: proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9); proc.wait(timeout=15)
+
+def serve_voila(log_path, notebook=NOTEBOOK):
+    "Serve `notebook` with Voila (a context manager yielding its URL)."
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    command = lambda port: [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
+                            "--Voila.ip=127.0.0.1", "--Voila.port_retries=0"]
+    return serve(command, log_path, "voila/static/", env)
 
 def local_only(route):
     "Abort every request that does not go to the local server (Voila asks a CDN for icon stylesheets)."
