@@ -11,7 +11,6 @@ __all__ = ['predict', 'predict_proba', 'accuracy', 'evaluate', 'clip_grad_norm',
 import math
 from dataclasses import dataclass, field
 import numpy as np
-from fastprogress.fastprogress import progress_bar
 from .losses import get_loss, softmax
 from .optim import SGD
 from .data import _check_xy, _is_int, batches, train_val_split
@@ -179,6 +178,7 @@ def fit(model,              # an `MLP` (anything with `forward`, `backward_loss`
     hist = History(); hist._record(*measure())
     threshold = _divergence_threshold(model, X, y, loss, hist.train_loss[0], diverge_factor)
     best, last = _snapshot(model), None
+    if progress: from fastprogress.fastprogress import progress_bar  # ~0.3 s to import: only when a bar is shown
     bar = progress_bar(range(1, epochs + 1)) if progress else range(1, epochs + 1)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a blow-up is detected and reported below
         for epoch in bar:
