@@ -17,4 +17,4 @@ def test_jupyter_lab_serves_the_notebooks(tmp_path):
         status, page = get(url + "lab")
         assert status == 200 and b"JupyterLab" in page
         names = {item["name"] for item in json.loads(get(url + "api/contents/")[1])["content"]}
-        assert {"index.ipynb", "01_activations.ipynb", "12_playground.ipynb"} <= names, names
+        assert {"index.ipynb", "02_activations.ipynb", "13_playground.ipynb"} <= names, names

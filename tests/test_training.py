@@ -227,7 +227,7 @@ def test_softmax_labels_out_of_range_and_nan_targets():
     with pytest.raises(ValueError, match=r"class labels must lie in 0\.\.2"):
         fit(MLP([2, 4, 3]), Xs, ys + 1, loss="softmax_ce", progress=False)
     Xr, yr = make_regression_1d(10)
-    with pytest.raises(ValueError, match="NaN or infinite targets"):
+    with pytest.raises(ValueError, match="y contains NaN or infinite values"):
         fit(MLP([1, 4, 1]), Xr, np.where(yr > 0, np.nan, yr), loss="mse", progress=False)
 
 

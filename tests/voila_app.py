@@ -4,7 +4,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "nbs" / "12_playground.ipynb"
+NOTEBOOK = ROOT / "nbs" / "13_playground.ipynb"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-extensions", "--disable-sync", "--no-first-run", "--mute-audio"]

@@ -145,7 +145,7 @@ _re_nb_href = re.compile(r'href="([\w.-]+\.ipynb)(#[^"]*)?"')
 
 
 def _link_pages(body, pages):
-    "Point links to sibling notebooks (`03_neuron.ipynb`) at their pages (`neuron.html`)."
+    "Point links to sibling notebooks (`04_neuron.ipynb`) at their pages (`neuron.html`)."
     files = {p["src"]: p["file"] for p in pages}
     return _re_nb_href.sub(lambda m: f'href="{files[m[1]]}{m[2] or ""}"' if m[1] in files else m[0], body)
 
