@@ -1,15 +1,15 @@
-"Serve the notebooks on 127.0.0.1 (Voila, JupyterLab) and open the playground in Debian Chromium via Playwright (shared by tests and benchmarks)."
+"Serve the notebooks on 127.0.0.1 (Voila, JupyterLab) and open the playground app in Debian Chromium via Playwright (shared by tests and benchmarks)."
 import contextlib, os, socket, subprocess, sys, time, urllib.error, urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "nbs" / "13_playground.ipynb"
+NOTEBOOK = ROOT / "nbs" / "13a_app.ipynb"  # the app alone: what the README serves with Voila
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-extensions", "--disable-sync", "--no-first-run", "--mute-audio"]
 SERVER_TIMEOUT = 60      # s for Voila to answer HTTP
-RENDER_TIMEOUT = 120_000 # ms for the notebook to execute and the widget to appear (~7-12 s here, more under load)
+RENDER_TIMEOUT = 120_000 # ms for the notebook to execute and the widget to appear (~3 s here, much more under load)
 PLOT_READY = "() => { const i = document.querySelector('img.bp-plot'); return i && i.src.startsWith('blob:') && i.naturalWidth > 0; }"
 
 def free_port():
@@ -57,11 +57,11 @@ def local_only(route):
     else: route.abort()
 
 @contextlib.contextmanager
-def open_app(playwright, url):
-    "Headless Chromium showing the app at `url`, once the first plot has rendered."
+def open_app(playwright, url, width=1366):
+    "Headless Chromium showing the app at `url` in a `width`-pixel window, once the first plot has rendered."
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     try:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": width, "height": 900})
         page.route("**/*", local_only)
         page.goto(url, timeout=RENDER_TIMEOUT, wait_until="domcontentloaded")
         page.wait_for_function(PLOT_READY, timeout=RENDER_TIMEOUT)
