@@ -6,7 +6,7 @@ from conftest import need_chromium
 pytestmark = pytest.mark.browser
 pytest.importorskip("voila", reason="voila not installed (pip install voila)")
 sync_api = need_chromium()
-from voila_app import open_app, serve_voila
+from voila_app import CLIPPED, open_app, serve_voila
 
 UPDATE_TIMEOUT = 60_000  # ms for one retrain + redraw to reach the page (generous: the machine may be busy)
 PLAY_TIMEOUT = 120_000   # ms for play to get through a few dozen frames
@@ -119,10 +119,6 @@ def test_max_lr_diverges(page, shots):
 BOXES = """() => Array.from(document.querySelectorAll(`.bp-playground .widget-dropdown, .bp-playground .widget-slider,
     .bp-playground .widget-text, .bp-play, .bp-reset, .bp-epoch, .bp-plot, .bp-status`))
     .map(e => { const r = e.getBoundingClientRect(); return [e.className.match(/bp-[\\w-]+/)[0], r.x, r.y, r.width, r.height]; })"""
-CLIPPED = """() => Array.from(document.querySelectorAll(`.bp-playground select, .bp-playground button, .bp-playground label,
-    .bp-playground .widget-readout, .bp-playground input, .bp-epoch, .bp-playground .widget-label`))
-    .filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1)
-    .map(e => `${e.tagName}.${e.className}: ${e.textContent.trim()} (${e.scrollWidth} > ${e.clientWidth})`)"""
 
 @pytest.mark.parametrize("width", [1024, 1366])
 def test_layout_never_moves(page, shots, width):

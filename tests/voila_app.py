@@ -10,6 +10,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
                  "--disable-extensions", "--disable-sync", "--no-first-run", "--mute-audio"]
 SERVER_TIMEOUT = 60      # s for Voila to answer HTTP
 RENDER_TIMEOUT = 120_000 # ms for the notebook to execute and the widget to appear (~3 s here, much more under load)
+# texts of controls inside `.bp-playground` whose content is cut off (wider than their box)
+CLIPPED = """() => Array.from(document.querySelectorAll(`.bp-playground select, .bp-playground button, .bp-playground label,
+    .bp-playground .widget-readout, .bp-playground input, .bp-epoch, .bp-playground .widget-label`))
+    .filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1)
+    .map(e => `${e.tagName}.${e.className}: ${e.textContent.trim()} (${e.scrollWidth} > ${e.clientWidth})`)"""
 PLOT_READY = "() => { const i = document.querySelector('img.bp-plot'); return i && i.src.startsWith('blob:') && i.naturalWidth > 0; }"
 
 def free_port():
