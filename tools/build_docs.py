@@ -25,14 +25,25 @@ from nbconvert import HTMLExporter, MarkdownExporter
 
 ROOT = Path(__file__).resolve().parents[1]
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
-# The wheel ships only the HTML-CSS and SVG outputs with STIX-Web fonts (CommonHTML and the TeX
-# fonts are pruned), so we pick HTML-CSS and tell it which fonts exist.
+# The wheel ships only the HTML-CSS output with STIX-Web fonts (CommonHTML, the SVG output code and
+# the TeX fonts are pruned), so: HTML-CSS always (Chromium understands MathML, and MathJax would pick
+# its NativeMML output, which asks for the missing TeX fonts: 404s), told which fonts exist; its
+# font-loading probe `url('about:blank')` is refused by every browser (a console error on every page),
+# so it looks for a local font instead, which never touches the network; so do the @font-face rules
+# for the pruned TeX fonts that the (unused, but loaded) NativeMML output adds. No automatic line breaks:
+# they split formulas in table cells; a wide display equation scrolls instead.
 MATHJAX_SETUP = r"""
+var NATIVE_FONTS = {};
+[[1, "Caligraphic-WEB"], [2, "Caligraphic-WEB"], [3, "AMS-WEB"], [4, "Script-WEB"], [5, "Fraktur-WEB"], [6, "Fraktur-WEB"]]
+  .forEach(function (f) { NATIVE_FONTS["@font-face /*" + f[0] + "*/"] = {src: "local('MathJax_" + f[1] + "')"}; });
 MathJax.Hub.Config({
   tex2jax: {inlineMath: [['$','$'], ['\\(','\\)']], displayMath: [['$$','$$'], ['\\[','\\]']],
             processEscapes: true, processEnvironments: true},
+  MMLorHTML: {prefer: "HTML"},
   "HTML-CSS": {availableFonts: ["STIX-Web"], preferredFont: "STIX-Web", webFont: "STIX-Web",
-               imageFont: null, linebreaks: {automatic: true}},
+               imageFont: null, linebreaks: {automatic: false},
+               styles: {"@font-face": {"font-family": "MathJax_Blank", src: "local('MathJax_Blank')"}}},
+  NativeMML: {styles: NATIVE_FONTS},
   messageStyle: "none", displayAlign: "center"
 });
 // mark the page once the first typeset pass is over (tests wait for it)
@@ -46,7 +57,12 @@ nav.site-nav a { display: block; padding: .25rem 0; color: #1a5fb4; text-decorat
 nav.site-nav a.current { font-weight: bold; color: #000; }
 nav.site-nav .site-title { font-size: 1.2rem; font-weight: bold; margin-bottom: .75rem; }
 main { margin-left: 15rem; padding: 1rem 2rem; max-width: 62rem; }
-p.description { font-size: 1.15rem; color: #555; }
+div.description { font-size: 1.15rem; color: #555; }
+div.description p { margin: 0 0 1rem; }
+main pre { overflow-x: auto; }                       /* long code lines scroll inside their box */
+main .MathJax_Display { overflow-x: auto; overflow-y: hidden; }
+main td.token, main th.token { white-space: nowrap; } /* a number or name in a table cell never breaks */
+main img { max-width: 100%; height: auto; }
 """
 # `lab` with every network <script> (require.js, widgets, mermaid) removed and MathJax made local.
 TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
@@ -130,9 +146,10 @@ def load_pages(proc, only=None):
 
 
 def _header_cell(page):
-    "Markdown cell showing the page title and description (Quarto renders them from the front matter)."
-    text = f"# {page['title']}" + (f"\n\n<p class=\"description\">{page['description']}</p>" if page["description"] else "")
-    return nbformat.v4.new_markdown_cell(text)
+    "Markdown cell showing the page title and description, its markdown rendered (Quarto renders them from the front matter)."
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    desc = page["description"] and f'\n\n<div class="description">{markdown2html_mistune(page["description"])}</div>'
+    return nbformat.v4.new_markdown_cell(f"# {page['title']}{desc}")
 
 
 def _nav(pages, current, site_title):
@@ -148,6 +165,14 @@ def _link_pages(body, pages):
     "Point links to sibling notebooks (`04_neuron.ipynb`) at their pages (`neuron.html`)."
     files = {p["src"]: p["file"] for p in pages}
     return _re_nb_href.sub(lambda m: f'href="{files[m[1]]}{m[2] or ""}"' if m[1] in files else m[0], body)
+
+
+_re_token_cell = re.compile(r"<(td|th)((?: style=\"[^\"]*\")?)>([^<\s]+)</\1>")
+
+
+def _keep_tokens_whole(body):
+    "Mark table cells holding one token (a number like 2.25796e-11, a name) so CSS never breaks them."
+    return _re_token_cell.sub(r'<\1\2 class="token">\3</\1>', body)
 
 
 def copy_mathjax(site):
@@ -172,7 +197,7 @@ def build_site(pages, site, site_title="backprop_nb"):
         resources = dict(local_mathjax=exporter.mathjax_url, mathjax_setup=MATHJAX_SETUP,
                          site_css=CSS, site_nav=_nav(pages, page, site_title), metadata=dict(name=page["title"]))
         body, _ = exporter.from_notebook_node(nb, resources=resources)
-        (site / page["file"]).write_text(_link_pages(body, pages))
+        (site / page["file"]).write_text(_keep_tokens_whole(_link_pages(body, pages)))
     return [site / p["file"] for p in pages]
 
 
