@@ -49,11 +49,13 @@ def serve(command, log_path, probe, env=None):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9); proc.wait(timeout=15)
 
-def serve_voila(log_path, notebook=NOTEBOOK):
-    "Serve `notebook` with Voila (a context manager yielding its URL)."
+VOILA_APP = ["--preheat_kernel=True"]  # the README's app command: `voila --preheat_kernel=True nbs/13a_app.ipynb`
+
+def serve_voila(log_path, notebook=NOTEBOOK, preheat=True):
+    "Serve `notebook` with Voila as the README does (a kernel executes the app ahead of each page load unless `preheat` is False); yield its URL."
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
     command = lambda port: [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
-                            "--Voila.ip=127.0.0.1", "--Voila.port_retries=0"]
+                            "--Voila.ip=127.0.0.1", "--Voila.port_retries=0"] + (VOILA_APP if preheat else [])
     return serve(command, log_path, "voila/static/", env)
 
 def local_only(route):
