@@ -363,7 +363,7 @@ def _fit_loop(run, batch_size, rng, schedule):
     run("before_fit")
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a blow-up is detected and reported
         for run.epoch in range(1, run.epochs + 1):
-            if schedule is not None: opt.lr = schedule(run.epoch - 1, base_lr)
+            if schedule is not None: opt.lr = check_number(f"the lr returned by schedule({run.epoch - 1}, {base_lr:g})", schedule(run.epoch - 1, base_lr), lo=0, lo_open=True)
             h.lr.append(float(opt.lr))
             run("before_epoch")
             if not _train_epoch(run, batch_size, rng): run.stop_reason = "diverged"
