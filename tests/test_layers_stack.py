@@ -165,3 +165,13 @@ def test_load_refuses_broken_and_foreign_files(tmp_path):
     with pytest.raises(ValueError, match=r"seek\(0\)"): MLP.load(good)  # read from the end of what was written
     with pytest.raises(FileNotFoundError): MLP.load(tmp_path / "missing.npz")
     with pytest.raises(TypeError, match="path must be a file path or a binary file object"): MLP.load(3)
+
+def test_fit_measures_in_evaluation_mode_and_keeps_the_training_mode():
+    "With Dropout and BatchNorm, fit's history is the deterministic evaluation-mode loss; the model is left in training mode."
+    from backprop_nb.data import make_moons
+    from backprop_nb.training import fit
+    X, y = make_moons(64, noise=0.2, seed=0)
+    net = MLP([2, 16, 16, 1], output="sigmoid", batchnorm=True, dropout=0.5, seed=0)
+    h = fit(net, X, y, loss="bce", epochs=3, batch_size=16, restore_best=False, progress=False)
+    assert net.training
+    assert abs(h.train_loss[-1] - get_loss("bce")(net.eval().forward(X), y)) <= 1e-12
