@@ -246,7 +246,8 @@ class Dropout(Layer):
 
 # %% ../nbs/06_layers.ipynb #9b025f05
 _BN_BATCH_OF_ONE = ("BatchNorm needs a batch of at least 2 samples in training mode (the variance of 1 sample is 0); "
-                    "call model.eval() to predict single samples, or train with batch_size >= 2")
+                    "call model.eval() to predict single samples; in training, pick a batch_size that leaves no last mini-batch "
+                    "of 1 sample (n % batch_size == 1)")
 
 class BatchNorm(Layer):
     "Batch normalisation of `n` units: $\\hat x = (x - \\mu)/\\sqrt{\\sigma^2 + \\epsilon}$, $y = \\gamma \\hat x + \\beta$, with running statistics."
