@@ -8,7 +8,7 @@ Docs: https://backprop-nb.github.io/backprop_nb/chain_rule.html.md"""
 __all__ = ['Value', 'topo_order', 'check_value_grads', 'affine', 'Module', 'Neuron', 'Layer', 'MLP']
 
 # %% ../nbs/05_chain_rule.ipynb #6297d959
-import math, numbers, random
+import math, random
 import numpy as np
 from fastcore.basics import patch
 from .validation import is_number, describe, check_int, check_bool
