@@ -213,13 +213,17 @@ def affine(w,   # weights: a list of `Value`s
            x,   # inputs: `Value`s or real numbers, as many as `w`
            b):  # the bias, a `Value`
     "$b + \\sum_i w_i x_i$ as one node, with local derivatives $x_i$ for $w_i$, $w_i$ for $x_i$ and 1 for $b$."
-    if len(x) != len(w): raise ValueError(f"x has {len(x)} entries but w has {len(w)}: one input per weight")
-    z, inputs, local = b.data, [b], [1.0]
-    for i, (wi, xi) in enumerate(zip(w, x)):
-        if isinstance(xi, Value): inputs.append(xi); local.append(wi.data); xi = xi.data
-        elif type(xi) is not float: xi = _operand(xi, f'affine (x[{i}])')
-        z += wi.data * xi  # micrograd's order: ((b + w1 x1) + w2 x2) + ...
-        inputs.append(wi); local.append(xi)
+    try: n_x, n_w = len(x), len(w)
+    except TypeError: raise TypeError(f"affine needs lists w and x, got w={describe(w)}, x={describe(x)}") from None
+    if n_x != n_w: raise ValueError(f"x has {n_x} entries but w has {n_w}: one input per weight")
+    try:
+        z, inputs, local = b.data, [b], [1.0]
+        for i, (wi, xi) in enumerate(zip(w, x)):
+            if isinstance(xi, Value): inputs.append(xi); local.append(wi.data); xi = xi.data
+            elif type(xi) is not float: xi = _operand(xi, f'affine (x[{i}])')
+            z += wi.data * xi  # micrograd's order: ((b + w1 x1) + w2 x2) + ...
+            inputs.append(wi); local.append(xi)
+    except AttributeError: raise TypeError(f"affine needs Values for w and b, got w={describe(w)}, b={describe(b)}") from None
     return Value(z, tuple(inputs), 'w·x+b', tuple(local))
 
 # %% ../nbs/05_chain_rule.ipynb #f72b8c30
