@@ -93,7 +93,9 @@ ACTIONS = {"dataset": (select("dataset", "circles"), select("dataset", "moons"))
            "lr": (key("lr", "ArrowLeft"), key("lr", "ArrowRight")),
            "batch_size": (select("batch-size", "16"), select("batch-size", "32")),
            "epochs": (key("epochs", "ArrowRight"), key("epochs", "ArrowLeft")),
-           "seed": (seed("3"), seed("0"))}
+           "seed": (seed("3"), seed("0")),
+           "optimizer": (select("optimizer", "momentum (0.9)"), select("optimizer", "SGD")),
+           "l2": (key("l2", "ArrowRight"), key("l2", "ArrowLeft"))}
 
 def test_every_control_retrains(page, shots):
     first = state(page)
@@ -127,7 +129,7 @@ def test_layout_never_moves(page, shots, width):
     page.wait_for_function("() => document.querySelector('.bp-status').innerText.startsWith('lr 0.501 ·')",
                            timeout=UPDATE_TIMEOUT)
     short = page.evaluate(BOXES)
-    assert len(short) == 9 + 5
+    assert len(short) == 11 + 5
     before = state(page)
     page.locator(".bp-activation select").select_option("relu")
     before = wait_changed(page, before, "· relu ·")

@@ -6,7 +6,7 @@ from backprop_nb.playground import ACTIVATION_NAMES, DATASETS, frame_epochs, pla
 
 # a value different from the starting one (`small()`) for every control, each on its control's steps
 NEW_VALUES = dict(dataset="circles", noise=0.35, layers=1, units=5, activation="relu", lr=10 ** -0.7,
-                  batch_size=16, epochs=30, seed=3)
+                  batch_size=16, epochs=30, seed=3, optimizer="adam", l2=1e-3)
 
 def small(**values): return playground(epochs=20, **values)  # the defaults with fewer epochs: same code paths, quicker
 
@@ -130,10 +130,27 @@ def test_extremes_never_raise(dataset, activation):
     (dict(activation="swish"), ValueError, "activation must be one of 'sigmoid', 'tanh', 'relu', 'leaky_relu'; got 'swish'"),
     (dict(batch_size=20), ValueError, "batch_size must be one of 8, 16, 32, 64, 150; got 20"),
     (dict(seed=-1), ValueError, "seed must be an integer in [0, 9999], got -1"),
+    (dict(optimizer="rmsprop"), ValueError, "optimizer must be one of 'sgd', 'momentum', 'adam'; got 'rmsprop'"),
+    (dict(l2=0.5), ValueError, "l2 must be one of 0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1; got 0.5"),
     (dict(learning_rate=0.1), ValueError, "unknown control(s) ['learning_rate']")])
 def test_values_a_control_cannot_show_are_refused(values, error, message):
     with pytest.raises(error) as e: playground(**values)
     assert message in str(e.value)
+
+@pytest.mark.parametrize("name,kw", [("sgd", {}), ("momentum", {"momentum": 0.9}), ("adam", {"betas": (0.9, 0.999)})])
+def test_optimizer_and_l2_reach_the_update_rule(name, kw):
+    pg = small(optimizer=name, l2=3e-3)
+    assert pg.opt.weight_decay == 3e-3 and pg.opt.lr == pg.lr.value
+    for k, v in kw.items(): assert getattr(pg.opt, k) == v
+    assert type(pg.opt).__name__ == {"sgd": "SGD", "momentum": "SGD", "adam": "Adam"}[name]
+
+def test_momentum_state_carries_across_frames():
+    "Momentum and Adam keep their running averages from one frame to the next: ticking equals one run."
+    full = small(optimizer="momentum")
+    pg = small(optimizer="momentum")
+    pg.reset()
+    for epoch in range(1, 21): pg.play.value = epoch
+    assert pg.history.train_loss == full.history.train_loss
 
 def test_saved_output_is_a_picture_with_how_to_run_it():
     pg = small()
