@@ -170,3 +170,16 @@ def test_imports_in_their_own_cells():
     bad = [f"{p.name} cell {i} ({first!r})" for p in sorted((ROOT / "nbs").glob("*.ipynb")) if not p.name.startswith("_")
            for i, first in _docs_time_cells(p)]
     assert not bad, "move these imports into a cell of their own (nbdev runs import cells when building docs): " + "; ".join(bad)
+
+
+def test_previous_next_on_every_page(built):
+    "Every page ends with previous/next links (the notebook's own 'Previous: … · Next: …' line, else the sidebar's neighbours) to pages that exist."
+    out, pages = built
+    for i, p in enumerate(pages):
+        text = (out / "_site" / p["file"]).read_text()
+        nav = re.findall(r'<nav class="prev-next">(.*?)</nav>', text, re.S)
+        assert len(nav) == 1, f"{p['file']}: {len(nav)} previous/next footers"
+        links = dict((k, h) for k, h in re.findall(r'<a class="(prev|next)" href="([^"#]+)', nav[0]))
+        assert ("prev" in links) == (i > 0) and ("next" in links) == (i + 1 < len(pages)), (p["file"], links)
+        assert all((out / "_site" / h).exists() for h in links.values()), (p["file"], links)
+        assert "<p>Previous:" not in text, f"{p['file']}: the notebook's own previous/next line is left in the page"

@@ -63,6 +63,13 @@ main pre { overflow-x: auto; }                       /* long code lines scroll i
 main .MathJax_Display { overflow-x: auto; overflow-y: hidden; }
 main td.token, main th.token { white-space: nowrap; } /* a number or name in a table cell never breaks */
 main img { max-width: 100%; height: auto; }
+nav.prev-next { display: flex; gap: 1rem; margin: 3rem 0 1rem; padding-top: 1rem; border-top: 1px solid #ddd;
+  font-family: var(--jp-ui-font-family); }
+nav.prev-next a { flex: 0 1 48%; padding: .6rem .9rem; border: 1px solid #ddd; border-radius: 6px; color: #1a5fb4;
+  text-decoration: none; }
+nav.prev-next a:hover { background: #f3f6fb; }
+nav.prev-next a.next { margin-left: auto; text-align: right; }
+nav.prev-next small { display: block; color: #666; font-size: .8rem; }
 """
 # `lab` with every network <script> (require.js, widgets, mermaid) removed and MathJax made local.
 TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
@@ -175,6 +182,28 @@ def _keep_tokens_whole(body):
     return _re_token_cell.sub(r'<\1\2 class="token">\3</\1>', body)
 
 
+_re_prev_next = re.compile(r"<p>((?:Previous|Next):.*?)</p>\s*", re.S)
+_re_href = re.compile(r'<a href="([^"]+)"[^>]*>(.*?)</a>', re.S)
+
+
+def _prev_next(body, pages, i):
+    "`body` ending in a previous/next footer: the notebook's own 'Previous: … · Next: …' line if it has one, else the sidebar's neighbours."
+    titles = {p["file"]: p["title"] for p in pages}
+    links = {"prev": pages[i - 1]["file"] if i > 0 else None, "next": pages[i + 1]["file"] if i + 1 < len(pages) else None}
+    own = list(_re_prev_next.finditer(body))
+    if own:
+        m = own[-1]
+        links = {"prev": None, "next": None}
+        for part in re.split(r"\s+·\s+", m[1]):
+            a = _re_href.search(part)
+            if a: links["next" if part.lstrip().startswith("Next") else "prev"] = a[1]
+        body = body[:m.start()] + body[m.end():]
+    label = lambda href, kind: (f'<a class="{kind}" href="{href}"><small>{"← previous" if kind == "prev" else "next →"}</small>'
+                                f'{html.escape(titles.get(href.split("#")[0], href))}</a>')
+    nav = "".join(label(links[k], k) for k in ("prev", "next") if links[k])
+    return body.replace("</main>", f'<nav class="prev-next">{nav}</nav>\n</main>', 1)
+
+
 def copy_mathjax(site):
     "Copy MathJax 2.7.9 from the `jupyter_server_mathjax` wheel into `site/mathjax`."
     import jupyter_server_mathjax
@@ -190,14 +219,14 @@ def build_site(pages, site, site_title="backprop_nb"):
                             exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.template_file = "site.html.j2"
     exporter.mathjax_url = f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"  # the exporter would put its CDN default in resources
-    for page in pages:
+    for i, page in enumerate(pages):
         nb = page["nb"].copy()
         nb.cells = [_header_cell(page)] + nb.cells
         nb.metadata.pop("widgets", None)
         resources = dict(local_mathjax=exporter.mathjax_url, mathjax_setup=MATHJAX_SETUP,
                          site_css=CSS, site_nav=_nav(pages, page, site_title), metadata=dict(name=page["title"]))
         body, _ = exporter.from_notebook_node(nb, resources=resources)
-        (site / page["file"]).write_text(_keep_tokens_whole(_link_pages(body, pages)))
+        (site / page["file"]).write_text(_prev_next(_keep_tokens_whole(_link_pages(body, pages)), pages, i))
     return [site / p["file"] for p in pages]
 
 
