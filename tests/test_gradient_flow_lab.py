@@ -122,3 +122,13 @@ def test_saved_outputs_show_a_picture():
         assert "application/vnd.jupyter.widget-view+json" in bundle
         assert bundle["text/html"].startswith('<img src="data:image/png;base64,') and "run the cells" in bundle["text/html"]
         assert not bundle["text/plain"].startswith("VBox(")
+
+def test_lab_and_stepper_have_fixed_widths():
+    "Every box has a fixed pixel width and the picture is shown 1:1, so nothing moves when a control changes the picture."
+    import io
+    from PIL import Image
+    for widget in (gradient_flow_lab(depth=3), backward_stepper(deep_mlp(depth=3, width=3), X[:5], y[:5], "bce")):
+        width = Image.open(io.BytesIO(widget.image.value)).size[0]
+        assert widget.layout.width == widget.image.layout.width == f"{width}px"
+    lab = gradient_flow_lab(depth=3)
+    assert all(c.layout.width == "210px" for c in (lab.depth, lab.activation, lab.init, lab.width))

@@ -9,7 +9,7 @@ from voila_app import CLIPPED, ROOT, local_only, serve
 RUN_TIMEOUT = 240_000    # ms for JupyterLab to start a kernel and run every cell of the playground notebook
 UPDATE_TIMEOUT = 60_000  # ms for one retrain + redraw
 
-# a test must never write into nbs/ (JupyterLab autosaves every 2 minutes) nor ask about news
+# a test must never write into nbs/ (JupyterLab autosaves every 2 minutes and keeps checkpoints beside a notebook) nor ask about news
 SETTINGS = {"@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
             "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"}}
 
@@ -26,7 +26,8 @@ def lab(tmp_path_factory):
     command = lambda port: [sys.executable, "-m", "jupyterlab", "nbs/", "--no-browser", f"--port={port}",
                             "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0", "--IdentityProvider.token=",
                             "--ServerApp.password=", f"--LabApp.user_settings_dir={tmp / 'settings'}",
-                            f"--LabApp.workspaces_dir={tmp / 'workspaces'}"] + (["--allow-root"] if os.geteuid() == 0 else [])
+                            f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+                            f"--FileCheckpoints.checkpoint_dir={tmp / 'checkpoints'}"] + (["--allow-root"] if os.geteuid() == 0 else [])
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), JUPYTER_CONFIG_DIR=str(tmp / "config"),
                PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
     with serve(command, tmp / "lab.log", "api/status", env) as url: yield url
