@@ -276,7 +276,7 @@ def test_bce_on_raw_scores_is_refused_before_training():
 
 
 def test_float16_model_is_refused():
-    "MLP itself refuses float16 (layers checks dtypes through validation), before fit could see it."
+    "Refused when the model is built (MLP checks its dtype), so fit never sees a float16 network."
     with pytest.raises(TypeError, match="float16 is not supported"): MLP([2, 3, 1], "tanh", "sigmoid", dtype=np.float16)
 
 
