@@ -89,7 +89,7 @@ def main():
     threads, kernel = blas_threads()
     torch.set_num_threads(threads)
     print(f"numpy {np.__version__} BLAS: {kernel}; torch {torch.__version__} threads={torch.get_num_threads()}")
-    print(f"{'case':<25}{'opt':<6}{'dtype':<9}{'ours min':>10}{'med':>10}{'torch min':>10}{'med':>10}{'ratio min':>10}{'med':>6}"
+    print(f"{'case':<28}{'opt':<6}{'dtype':<9}{'ours min':>10}{'med':>10}{'torch min':>10}{'med':>10}{'ratio min':>10}{'med':>6}"
           "  GFLOP/s (share of matmul peak)  [ms per step]")
     for (sizes, batch, act, out, loss), optimizer in ((case, o) for case in CASES for o in args.optimizers):
         for dtype in (np.float32, np.float64):
@@ -100,6 +100,6 @@ def main():
             frac = f"  {rate:.0f} of {peak:.0f} ({rate / peak:.0%})" if large else ""
             name = f"{'-'.join(map(str, sizes))} b{batch}{' bn' if args.batchnorm else ''}"
             ms = "".join(f"{v * 1e3:10.4g}" for v in (*o, *t))
-            print(f"{name:<25}{optimizer:<6}{np.dtype(dtype).name:<9}{ms}{o[0] / t[0]:10.2f}{o[1] / t[1]:6.2f}{frac}")
+            print(f"{name:<28}{optimizer:<6}{np.dtype(dtype).name:<9}{ms}{o[0] / t[0]:10.2f}{o[1] / t[1]:6.2f}{frac}")
 
 if __name__ == "__main__": main()
