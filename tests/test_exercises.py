@@ -367,6 +367,23 @@ def test_structure_errors():
     assert not v.passed and "matmul" in v.message and "The shapes do not fit" in v.message and "dz @ W" in v.message
     v = check("dense_backward", lambda x, W, dz: (x.T @ dz, dz.sum(0), (dz @ W.T).T))
     assert not v.passed and "That is the transpose" in v.message
+    v = check("sigmoid_grad", lambda z, a: a * (1 - a))
+    assert not v.passed and "`<lambda>(z, a)`" in v.message and "`sigmoid_grad(z)`" in v.message
+    v = check("softplus", lambda x: Value(softplus_data(x.data), (x,), "softplus", 0.5))
+    assert not v.passed and "one local derivative per input" in v.message
+
+
+def test_two_mistakes_at_once():
+    "A catalogued mistake in one output and an unknown error in another: both are reported, each once."
+    v = check("dense_backward", lambda x, W, dz: (dz.T @ x, dz.sum(0), 2 * dz @ W.T))
+    hint = next(m.hint for m in EXERCISES["dense_backward"].mistakes if m.key == "transposed_dW")
+    lines = v.message.splitlines()
+    assert not v.passed and len(lines) == 2 and hint in lines[0] and lines[1].startswith("`dx` disagrees")
+
+
+def test_low_precision_is_named():
+    v = check("mlp_backward", lambda x, y, Ws, bs: tuple([a.astype(np.float16) for a in part] for part in mlp_per_sample(x, y, Ws, bs)))
+    assert not v.passed and "low precision" in v.message
 
 
 def test_verdict_never_shows_the_answer():
