@@ -7,7 +7,7 @@ Docs: https://backprop-nb.github.io/backprop_nb/exercises.html.md"""
 # %% auto #0
 __all__ = ['EXERCISES', 'Mistake', 'Exercise', 'Verdict', 'check_exercise', 'register', 'check', 'Progress', 'progress']
 
-# %% ../nbs/15_exercises.ipynb #1b269a2c
+# %% ../nbs/15_exercises.ipynb #5161de65
 import copy, html, inspect, math, re, signal, threading, traceback
 import numpy as np
 from .validation import check_choice, check_number, describe
@@ -20,7 +20,7 @@ from .layers import Dense, MLP, INIT_VARIANCE
 from .optim import SGD
 from .learning_rate import critical_lr
 
-# %% ../nbs/15_exercises.ipynb #b0fd95cb
+# %% ../nbs/15_exercises.ipynb #ccdef3e4
 class Mistake:
     "A catalogued wrong answer: a function with the learner's signature and the hint, tied to the derivation, it earns."
     def __init__(self, key, # short name, e.g. "missing_1_over_N"
@@ -31,7 +31,12 @@ class Mistake:
 
 class Exercise:
     "One exercise: statement, signature, chapter, seeded cases, a reference with the learner's signature and its mistakes."
-    def __init__(self, name, signature, chapter, title, statement, hint,
+    def __init__(self, name,      # the learner's function name, e.g. "sigmoid_grad"
+                 signature,       # how it is called, e.g. "sigmoid_grad(z)"
+                 chapter,         # the notebook that derives it, e.g. "02_activations"
+                 title,           # a heading, e.g. "The sigmoid's derivative"
+                 statement,       # markdown: what to derive (with the equation) and return
+                 hint,            # markdown: a first step, without the answer
                  reference,       # a correct solution with the learner's signature (the package's own code)
                  cases,           # `cases(rng)` -> list of `(label, args)` tuples
                  outputs,         # `(name, shape explanation)` per returned value
@@ -50,7 +55,7 @@ class Exercise:
         return (f"**Write `{self.signature}`** (chapter [{self.chapter}]({self.chapter}.ipynb))\n\n{self.statement}\n\n"
                 f"<details><summary>Hint</summary>\n\n{self.hint}\n\n</details>")
 
-# %% ../nbs/15_exercises.ipynb #b3fccaf2
+# %% ../nbs/15_exercises.ipynb #311f614f
 class _TimedOut(BaseException): "Raised inside the learner's code when its time is up (a BaseException: `except Exception` cannot swallow it)."
 
 class _Bad(Exception): "The learner's function returned something the checker cannot use; the message says what."
@@ -79,7 +84,7 @@ def _call_bounded(f, args, timeout):
     if t.is_alive(): return "timeout", None
     return ("error", box["error"]) if "error" in box else ("ok", box["ok"])
 
-# %% ../nbs/15_exercises.ipynb #478fcc8f
+# %% ../nbs/15_exercises.ipynb #801ddc05
 def _where(e, fn):
     "` (line N of name: source)` for the deepest frame of the learner's code in the traceback of `e` (or '')."
     code = getattr(fn, "__code__", None)
@@ -89,7 +94,7 @@ def _where(e, fn):
     f = mine[-1]
     return f" (line {f.lineno} of `{f.name}`" + (f": `{f.line.strip()}`)" if f.line else ")")
 
-# %% ../nbs/15_exercises.ipynb #8afe77f1
+# %% ../nbs/15_exercises.ipynb #5ea20942
 def _leaves(got, want, name):
     "`(name, got, want)` for every array of the reference output `want`; `_Bad` if `got` has another structure."
     if isinstance(want, (tuple, list)):
@@ -128,7 +133,7 @@ def _same(got, want, rtol=1e-6, floor=1e-6):
         if g is None or w is None or not _close(g, w, rtol, floor): return False
     return True
 
-# %% ../nbs/15_exercises.ipynb #713fa920
+# %% ../nbs/15_exercises.ipynb #6e1055e2
 class Verdict:
     "What `check` found: `passed` (bool) and a friendly `message`; a coloured box in Jupyter."
     def __init__(self, name, passed, message): self.name, self.passed, self.message = name, bool(passed), message
@@ -140,7 +145,7 @@ class Verdict:
         return (f'<div style="border-left:4px solid {colour};background:{bg};padding:6px 10px;margin:4px 0;'
                 f'border-radius:4px;color:#222"><b>{icon} {html.escape(self.name)}</b>: {body}</div>')
 
-# %% ../nbs/15_exercises.ipynb #607ba0d3
+# %% ../nbs/15_exercises.ipynb #31f66484
 def _arg_names(ex): return [a.split("=")[0].strip() for a in re.search(r"\((.*)\)", ex.signature)[1].split(",")]
 
 def _changed(ex, before, after):
@@ -188,7 +193,7 @@ def _attempt(ex, fn, cases, timeout):
         outs.append(out)
     return outs
 
-# %% ../nbs/15_exercises.ipynb #921241a2
+# %% ../nbs/15_exercises.ipynb #9233e6fd
 def _part(ex, out, i):
     "Output `i` of `out`, or None if `out` is not a tuple or list with one item per output."
     if len(ex.outputs) == 1: return out
@@ -236,7 +241,7 @@ def _first_problem(ex, cases, gots, wants, numerics, skip=()):
                             f"{f' at element {list(at)}' if at else ''}.{low or ' Look at the hint and re-derive it step by step.'}")
     return None
 
-# %% ../nbs/15_exercises.ipynb #af7df56a
+# %% ../nbs/15_exercises.ipynb #f202f6be
 def check_exercise(ex,          # an `Exercise`
                    fn,          # the learner's function, with the exercise's signature
                    timeout=2.0, # seconds each call may take
@@ -259,7 +264,7 @@ def check_exercise(ex,          # an `Exercise`
     rest = _first_problem(ex, cases, gots, wants, numerics, skip=explained) if explained else problem
     return Verdict(ex.name, False, "\n".join(hints + ([rest] if rest else [])))
 
-# %% ../nbs/15_exercises.ipynb #b40d862d
+# %% ../nbs/15_exercises.ipynb #e1a7c1b9
 EXERCISES = {}  # name -> Exercise, in the order of the course
 _RESULTS = {}   # name -> whether the last `check` passed, for `progress`
 
@@ -277,7 +282,7 @@ def check(name,        # the exercise's name, a key of `EXERCISES`
     _RESULTS[name] = verdict.passed
     return verdict
 
-# %% ../nbs/15_exercises.ipynb #deb69661
+# %% ../nbs/15_exercises.ipynb #f2cfc377
 class Progress:
     "Which exercises pass so far: a table in Jupyter, a list in a terminal."
     def __init__(self, rows): self.rows = rows  # (Exercise, True / False / None = not tried yet)
@@ -296,7 +301,7 @@ def progress():
     "Every exercise, in the order of the course, with whether your last `check` of it passed."
     return Progress([(ex, _RESULTS.get(name)) for name, ex in EXERCISES.items()])
 
-# %% ../nbs/15_exercises.ipynb #f25fd2b4
+# %% ../nbs/15_exercises.ipynb #97deab89
 def _cd_variant(estimate):
     "A `central_difference`-like function whose entry `i` is `estimate(f, x, e, eps)`, `e` the nudge of entry `i` alone."
     def central_difference(f, x, eps):
@@ -333,7 +338,7 @@ where $e_i$ is 1 at entry $i$ and 0 elsewhere. Show with Taylor's theorem that t
                 _cd_variant(lambda f, x, e, eps: (f(x - e) - f(x + e)) / (2 * eps))),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #0f7ffc33
+# %% ../nbs/15_exercises.ipynb #be358837
 _sig, _tanh, _relu = (get_activation(n) for n in ("sigmoid", "tanh", "relu"))
 
 def _activation_cases(rng, big=800.0):
@@ -348,7 +353,7 @@ def _elementwise_numeric(f):
     "Central differences of an element-wise `f` (the gradient of Σ f(z)), skipped where |z| is huge."
     return lambda z: None if np.abs(z).max() > 50 else numerical_grad(lambda t: float(np.sum(f(t))), np.array(z, dtype=np.float64))
 
-# %% ../nbs/15_exercises.ipynb #96f8c047
+# %% ../nbs/15_exercises.ipynb #59de1560
 register(Exercise("sigmoid_grad", "sigmoid_grad(z)", "02_activations", "The sigmoid's derivative",
     r"""The sigmoid $\sigma(z) = 1/(1+e^{-z})$ squashes a pre-activation into $(0, 1)$. Derive
 $$\sigma'(z) = \sigma(z)\,\bigl(1-\sigma(z)\bigr)$$
@@ -367,7 +372,7 @@ and return it element-wise, an array of the shape of `z`. It must stay finite fo
         Mistake("sign", "Sign error: σ increases everywhere, so σ'(z) > 0.", lambda z: -_sig.grad(z)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #dfdd0d6d
+# %% ../nbs/15_exercises.ipynb #da189710
 register(Exercise("tanh_grad", "tanh_grad(z)", "02_activations", "The derivative of tanh",
     r"""With $\tanh z = (e^{z}-e^{-z})/(e^{z}+e^{-z})$, derive
 $$\tanh'(z) = 1 - \tanh^2 z$$
@@ -385,7 +390,7 @@ and return it element-wise, an array of the shape of `z` (finite for $|z|$ up to
         Mistake("sign", "Sign error: tanh increases everywhere, so tanh'(z) = 1 − tanh²(z) > 0.", lambda z: np.tanh(z)**2 - 1),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #325db575
+# %% ../nbs/15_exercises.ipynb #e5121d18
 register(Exercise("relu_grad", "relu_grad(z)", "02_activations", "The derivative of relu",
     r"""$\operatorname{relu}(z) = \max(0, z)$ is $z$ on the right and $0$ on the left, so
 $$\operatorname{relu}'(z) = \mathbb 1[z > 0],$$
@@ -402,7 +407,7 @@ with the convention $\operatorname{relu}'(0) = 0$ at the kink (as PyTorch). Retu
                 lambda z: (z < 0).astype(float)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #2f448a67
+# %% ../nbs/15_exercises.ipynb #6728c2f3
 _mse, _bce, _sce = (get_loss(n) for n in ("mse", "bce", "softmax_ce"))
 
 def _loss_numeric(loss, limit=None):
@@ -416,7 +421,7 @@ def _mse_cases(rng):
         cases.append((f"{label}: y_hat of shape {(N, K)}", (rng.normal(size=(N, K)), rng.normal(size=(N, K)))))
     return cases
 
-# %% ../nbs/15_exercises.ipynb #545d8692
+# %% ../nbs/15_exercises.ipynb #d227cd44
 register(Exercise("mse_grad", "mse_grad(y_hat, y)", "03_losses", "The squared error's gradient",
     r"""The package's squared error sums $\tfrac12(\hat y - y)^2$ over the $K$ output units and averages over the $N$ samples of the batch:
 $L = \frac1N\sum_{n=1}^{N}\sum_{k=1}^{K} \tfrac12(\hat y_{nk} - y_{nk})^2$. Derive
@@ -436,7 +441,7 @@ and return it, an array of the shape of `y_hat` (N, K).""",
         Mistake("sign", "Sign error: d/dŷ ½(ŷ − y)² = +(ŷ − y), prediction minus target.", lambda y_hat, y: (y - y_hat) / len(y)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #f342c56e
+# %% ../nbs/15_exercises.ipynb #c0fedf20
 def _bce_cases(rng):
     def batch(N, lo=0.05, hi=0.95): return rng.uniform(lo, hi, size=(N, 1)), rng.integers(0, 2, size=(N, 1)).astype(float)
     return [("N = 6 samples", batch(6)), ("a batch of 1", batch(1)),
@@ -467,7 +472,7 @@ and return it, an array of shape (N, 1). (This is $\partial L/\partial\hat y$, *
                 lambda y_hat, y: (y - y_hat) / (y_hat * (1 - y_hat)) / len(y)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #66397b18
+# %% ../nbs/15_exercises.ipynb #fb6ab1f2
 def _onehot(y, K): return np.eye(K)[y]
 
 def _sce_cases(rng):
@@ -501,7 +506,7 @@ and return it, an array of shape (N, K). It must stay finite for logits around 1
                 lambda z, y: (_onehot(y, z.shape[1]) - softmax(z)) / len(z)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #fcca8627
+# %% ../nbs/15_exercises.ipynb #f7288ab5
 def _neuron_reference(x, w, b, y):
     "∂L/∂w and ∂L/∂b of the package's sigmoid `Neuron` under the squared error."
     n = Neuron(len(w), "sigmoid")
@@ -526,7 +531,7 @@ def _neuron_cases(rng):
     return [("N = 5 samples, n_in = 3", case(5, 3)), ("a batch of 1, n_in = 2", case(1, 2)), ("N = 8, n_in = 4", case(8, 4)),
             ("a nearly saturated neuron (large weights)", case(6, 2, scale=6.0))]
 
-# %% ../nbs/15_exercises.ipynb #632124d5
+# %% ../nbs/15_exercises.ipynb #dc5999ad
 _a = lambda x, w, b: _sig(x @ w + b)  # the neuron's output
 register(Exercise("neuron_grads", "neuron_grads(x, w, b, y)", "04_neuron", "One neuron's gradients",
     r"""A sigmoid neuron on a batch: $x$ of shape (N, $n_\text{in}$), $w$ of shape ($n_\text{in}$,), $b$ a number, targets $y$ of shape (N,);
@@ -550,7 +555,7 @@ and return `(dw, db)`: `dw` of shape ($n_\text{in}$,), `db` a number.""",
                 lambda x, w, b, y: (lambda dz: (x.T @ dz, dz))((_a(x, w, b) - y) * _sig.grad(x @ w + b) / len(y))),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #8b08a0ca
+# %% ../nbs/15_exercises.ipynb #b8ccb010
 def _softplus(x):
     "The reference op: softplus as a `Value` with its local derivative σ(x), both computed without overflow."
     t = x.data
@@ -572,7 +577,7 @@ def _value_op(local):
 
 _sp = lambda t: _softplus(Value(t)).data
 
-# %% ../nbs/15_exercises.ipynb #4a86e125
+# %% ../nbs/15_exercises.ipynb #54c701d1
 register(Exercise("softplus", "softplus(x)", "05_chain_rule", "A new `Value` op: softplus",
     r"""Add an operation to the autograd engine. $\operatorname{softplus}(x) = \log(1 + e^{x})$ is a smooth relu. Derive its local derivative
 $$\frac{d}{dx}\log(1+e^{x}) = \frac{e^{x}}{1+e^{x}} = \sigma(x)$$
@@ -597,7 +602,7 @@ The checker backpropagates $L = \operatorname{softplus}(x)^2$ through your op an
                 "Value(data, (x,), 'softplus', (local,)).", lambda x: Value(_sp(x.data))),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #ac233d07
+# %% ../nbs/15_exercises.ipynb #ee65c131
 def _dense_reference(x, W, dz):
     "dW, db, dx from the package's `Dense.backward_z`."
     layer = Dense(*W.shape)
@@ -618,7 +623,7 @@ def _dense_cases(rng):
     return [("N = 5, n_in = 3, n_out = 2", case(5, 3, 2)), ("a batch of 1, n_in = 4, n_out = 3", case(1, 4, 3)),
             ("N = 7, n_in = 2, n_out = 5", case(7, 2, 5)), ("N = 3, n_in = 6, n_out = 1", case(3, 6, 1))]
 
-# %% ../nbs/15_exercises.ipynb #773ed12d
+# %% ../nbs/15_exercises.ipynb #896143a8
 register(Exercise("dense_backward", "dense_backward(x, W, dz)", "06_layers", "A Dense layer's backward pass",
     r"""A dense layer computes $z = xW + b$ for a batch $x$ of shape (N, $n_\text{in}$), $W$ of shape ($n_\text{in}$, $n_\text{out}$),
 $b$ of shape ($n_\text{out}$,). Given $\delta = \partial L/\partial z$ (`dz`, shape (N, $n_\text{out}$)), derive
@@ -639,7 +644,7 @@ and return `(dW, db, dx)`, each of the shape of what it is the gradient of.""",
                 lambda x, W, dz: (x.T @ dz / len(x), dz.sum(0), dz @ W.T)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #f696484e
+# %% ../nbs/15_exercises.ipynb #7fa4a970
 def _mlp_reference(x, y, Ws, bs):
     "dWs, dbs from the package's `MLP` (tanh hidden layers, identity output) under the squared error."
     net = MLP([Ws[0].shape[0]] + [W.shape[1] for W in Ws], "tanh", "identity")
@@ -681,7 +686,7 @@ def _mlp_variant(out_delta=lambda a, y: (a - y) / len(y),   # δ at the output (
         return dWs, dbs
     return mlp_backward
 
-# %% ../nbs/15_exercises.ipynb #83e06186
+# %% ../nbs/15_exercises.ipynb #e8c7ac32
 register(Exercise("mlp_backward", "mlp_backward(x, y, Ws, bs)", "06_layers", "Backpropagation through an MLP: the four equations",
     r"""An MLP with $D$ layers: $z^{(l)} = a^{(l-1)}W^{(l)} + b^{(l)}$, $a^{(l)} = \tanh z^{(l)}$ for the hidden layers, $\hat y = a^{(D)} = z^{(D)}$
 (identity output), $a^{(0)} = x$, and the squared error $L = \frac1N\sum_n\sum_k \tfrac12(\hat y_{nk} - y_{nk})^2$.
@@ -706,7 +711,7 @@ and return `(dWs, dbs)`, two lists ordered like `Ws` and `bs`.""",
                 _mlp_variant(dW=lambda a, dz: dz.T @ a)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #2ad82550
+# %% ../nbs/15_exercises.ipynb #13ce435e
 def _sgd_reference(w, g, lr):
     "One step of the package's `SGD` on a copy of `w`."
     w = w.copy()
@@ -731,7 +736,7 @@ as a **new** array (leave `w` unchanged: the caller still needs it).""",
         Mistake("no_lr", "The step ignores η: multiply the gradient by the learning rate, w − η g.", lambda w, g, lr: w - g),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #57b3cafa
+# %% ../nbs/15_exercises.ipynb #cf4d8cd2
 def _momentum_reference(w, g, v, lr, mu):
     "The package's `SGD(momentum=mu)` started from velocity `v`: a first step with gradient `v` from `w + lr v` sets it up."
     w, grad = w + lr * v, v.copy()
@@ -750,7 +755,7 @@ def _momentum_variant(v_new, w_new):
 
 _pytorch_v = lambda g, v, lr, mu: mu * v + g
 
-# %% ../nbs/15_exercises.ipynb #a5b57f04
+# %% ../nbs/15_exercises.ipynb #7b8bbf2c
 register(Exercise("momentum_step", "momentum_step(w, g, v, lr, mu)", "07_optim", "The momentum update",
     r"""Momentum keeps a velocity $v$ (same shape as $w$), a running sum of past gradients. With PyTorch's convention, used by `optim.SGD`:
 $$v_\text{new} = \mu\, v + g,\qquad w_\text{new} = w - \eta\, v_\text{new}.$$
@@ -773,7 +778,7 @@ Unroll it to show $v$ weighs the gradient from $k$ steps ago by $\mu^k$ (so a co
                 _momentum_variant(_pytorch_v, lambda w, v, vn, lr: w + lr * vn)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #61438500
+# %% ../nbs/15_exercises.ipynb #f29e2ec1
 def _spd(rng, d):
     "A random symmetric positive definite (d, d) matrix with well-separated eigenvalues."
     Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
@@ -798,7 +803,7 @@ and return $\eta_c$ as a number.""",
                 "are its eigenvalues (np.linalg.eigvalsh).", lambda A: 2 / np.diag(A).max()),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #3146c80c
+# %% ../nbs/15_exercises.ipynb #0234c96b
 _FANS = (("n_in = 64, n_out = 32", (64, 32)), ("n_in = 3, n_out = 200", (3, 200)), ("a single unit, n_in = n_out = 1", (1, 1)),
          ("n_in = 100, n_out = 10", (100, 10)))
 _var_std = "You returned the standard deviation σ; the exercise asks for the variance σ² (the square root comes later, when drawing weights)."
@@ -822,7 +827,7 @@ and return it as a number.""",
         Mistake("missing_2", "Half of it: the harmonic mean of 1/n_in and 1/n_out is 2/(n_in + n_out).", lambda n_in, n_out: 1 / (n_in + n_out)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #28bcc8a8
+# %% ../nbs/15_exercises.ipynb #f5076c8c
 register(Exercise("he_variance", "he_variance(n_in, n_out)", "12_gradient_flow", "He initialisation",
     r"""For relu layers, half of the pre-activations are zeroed: $\mathbb E[a^2] = \tfrac12\operatorname{Var}[z]$. Redo the forward-pass
 argument with this factor and derive He's variance
