@@ -7,7 +7,7 @@ Docs: https://backprop-nb.github.io/backprop_nb/exercises.html.md"""
 # %% auto #0
 __all__ = ['EXERCISES', 'Mistake', 'Exercise', 'Verdict', 'check_exercise', 'register', 'check', 'Progress', 'progress']
 
-# %% ../nbs/15_exercises.ipynb #5161de65
+# %% ../nbs/15_exercises.ipynb #ee147496
 import copy, html, inspect, math, re, signal, threading, traceback
 import numpy as np
 from .validation import check_choice, check_number, describe
@@ -17,10 +17,10 @@ from .losses import get_loss, softmax
 from .neuron import Neuron
 from .autograd import Value
 from .layers import Dense, MLP, INIT_VARIANCE
-from .optim import SGD
+from .optim import SGD, Adam
 from .learning_rate import critical_lr
 
-# %% ../nbs/15_exercises.ipynb #ccdef3e4
+# %% ../nbs/15_exercises.ipynb #d3648481
 class Mistake:
     "A catalogued wrong answer: a function with the learner's signature and the hint, tied to the derivation, it earns."
     def __init__(self, key, # short name, e.g. "missing_1_over_N"
@@ -55,7 +55,7 @@ class Exercise:
         return (f"**Write `{self.signature}`** (chapter [{self.chapter}]({self.chapter}.ipynb))\n\n{self.statement}\n\n"
                 f"<details><summary>Hint</summary>\n\n{self.hint}\n\n</details>")
 
-# %% ../nbs/15_exercises.ipynb #311f614f
+# %% ../nbs/15_exercises.ipynb #eaeb3b27
 class _TimedOut(BaseException): "Raised inside the learner's code when its time is up (a BaseException: `except Exception` cannot swallow it)."
 
 class _Bad(Exception): "The learner's function returned something the checker cannot use; the message says what."
@@ -84,7 +84,7 @@ def _call_bounded(f, args, timeout):
     if t.is_alive(): return "timeout", None
     return ("error", box["error"]) if "error" in box else ("ok", box["ok"])
 
-# %% ../nbs/15_exercises.ipynb #801ddc05
+# %% ../nbs/15_exercises.ipynb #5ac845d2
 def _where(e, fn):
     "` (line N of name: source)` for the deepest frame of the learner's code in the traceback of `e` (or '')."
     code = getattr(fn, "__code__", None)
@@ -94,7 +94,7 @@ def _where(e, fn):
     f = mine[-1]
     return f" (line {f.lineno} of `{f.name}`" + (f": `{f.line.strip()}`)" if f.line else ")")
 
-# %% ../nbs/15_exercises.ipynb #5ea20942
+# %% ../nbs/15_exercises.ipynb #3dc9a169
 def _leaves(got, want, name):
     "`(name, got, want)` for every array of the reference output `want`; `_Bad` if `got` has another structure."
     if isinstance(want, (tuple, list)):
@@ -133,7 +133,7 @@ def _same(got, want, rtol=1e-6, floor=1e-6):
         if g is None or w is None or not _close(g, w, rtol, floor): return False
     return True
 
-# %% ../nbs/15_exercises.ipynb #6e1055e2
+# %% ../nbs/15_exercises.ipynb #d3cb6292
 class Verdict:
     "What `check` found: `passed` (bool) and a friendly `message`; a coloured box in Jupyter."
     def __init__(self, name, passed, message): self.name, self.passed, self.message = name, bool(passed), message
@@ -145,7 +145,7 @@ class Verdict:
         return (f'<div style="border-left:4px solid {colour};background:{bg};padding:6px 10px;margin:4px 0;'
                 f'border-radius:4px;color:#222"><b>{icon} {html.escape(self.name)}</b>: {body}</div>')
 
-# %% ../nbs/15_exercises.ipynb #31f66484
+# %% ../nbs/15_exercises.ipynb #ef2d3750
 def _arg_names(ex): return [a.split("=")[0].strip() for a in re.search(r"\((.*)\)", ex.signature)[1].split(",")]
 
 def _changed(ex, before, after):
@@ -193,7 +193,7 @@ def _attempt(ex, fn, cases, timeout):
         outs.append(out)
     return outs
 
-# %% ../nbs/15_exercises.ipynb #9233e6fd
+# %% ../nbs/15_exercises.ipynb #afd0964b
 def _part(ex, out, i):
     "Output `i` of `out`, or None if `out` is not a tuple or list with one item per output."
     if len(ex.outputs) == 1: return out
@@ -241,7 +241,7 @@ def _first_problem(ex, cases, gots, wants, numerics, skip=()):
                             f"{f' at element {list(at)}' if at else ''}.{low or ' Look at the hint and re-derive it step by step.'}")
     return None
 
-# %% ../nbs/15_exercises.ipynb #f202f6be
+# %% ../nbs/15_exercises.ipynb #2a60b936
 def check_exercise(ex,          # an `Exercise`
                    fn,          # the learner's function, with the exercise's signature
                    timeout=2.0, # seconds each call may take
@@ -264,7 +264,7 @@ def check_exercise(ex,          # an `Exercise`
     rest = _first_problem(ex, cases, gots, wants, numerics, skip=explained) if explained else problem
     return Verdict(ex.name, False, "\n".join(hints + ([rest] if rest else [])))
 
-# %% ../nbs/15_exercises.ipynb #e1a7c1b9
+# %% ../nbs/15_exercises.ipynb #6da611a5
 EXERCISES = {}  # name -> Exercise, in the order of the course
 _RESULTS = {}   # name -> whether the last `check` passed, for `progress`
 
@@ -282,7 +282,7 @@ def check(name,        # the exercise's name, a key of `EXERCISES`
     _RESULTS[name] = verdict.passed
     return verdict
 
-# %% ../nbs/15_exercises.ipynb #f2cfc377
+# %% ../nbs/15_exercises.ipynb #188fdf2b
 class Progress:
     "Which exercises pass so far: a table in Jupyter, a list in a terminal."
     def __init__(self, rows): self.rows = rows  # (Exercise, True / False / None = not tried yet)
@@ -301,7 +301,7 @@ def progress():
     "Every exercise, in the order of the course, with whether your last `check` of it passed."
     return Progress([(ex, _RESULTS.get(name)) for name, ex in EXERCISES.items()])
 
-# %% ../nbs/15_exercises.ipynb #97deab89
+# %% ../nbs/15_exercises.ipynb #4f8764c3
 def _cd_variant(estimate):
     "A `central_difference`-like function whose entry `i` is `estimate(f, x, e, eps)`, `e` the nudge of entry `i` alone."
     def central_difference(f, x, eps):
@@ -338,7 +338,7 @@ where $e_i$ is 1 at entry $i$ and 0 elsewhere. Show with Taylor's theorem that t
                 _cd_variant(lambda f, x, e, eps: (f(x - e) - f(x + e)) / (2 * eps))),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #be358837
+# %% ../nbs/15_exercises.ipynb #9e9440ef
 _sig, _tanh, _relu = (get_activation(n) for n in ("sigmoid", "tanh", "relu"))
 
 def _activation_cases(rng, big=800.0):
@@ -353,7 +353,7 @@ def _elementwise_numeric(f):
     "Central differences of an element-wise `f` (the gradient of Σ f(z)), skipped where |z| is huge."
     return lambda z: None if np.abs(z).max() > 50 else numerical_grad(lambda t: float(np.sum(f(t))), np.array(z, dtype=np.float64))
 
-# %% ../nbs/15_exercises.ipynb #59de1560
+# %% ../nbs/15_exercises.ipynb #d8782031
 register(Exercise("sigmoid_grad", "sigmoid_grad(z)", "02_activations", "The sigmoid's derivative",
     r"""The sigmoid $\sigma(z) = 1/(1+e^{-z})$ squashes a pre-activation into $(0, 1)$. Derive
 $$\sigma'(z) = \sigma(z)\,\bigl(1-\sigma(z)\bigr)$$
@@ -372,7 +372,7 @@ and return it element-wise, an array of the shape of `z`. It must stay finite fo
         Mistake("sign", "Sign error: σ increases everywhere, so σ'(z) > 0.", lambda z: -_sig.grad(z)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #da189710
+# %% ../nbs/15_exercises.ipynb #2c2d14ba
 register(Exercise("tanh_grad", "tanh_grad(z)", "02_activations", "The derivative of tanh",
     r"""With $\tanh z = (e^{z}-e^{-z})/(e^{z}+e^{-z})$, derive
 $$\tanh'(z) = 1 - \tanh^2 z$$
@@ -390,7 +390,7 @@ and return it element-wise, an array of the shape of `z` (finite for $|z|$ up to
         Mistake("sign", "Sign error: tanh increases everywhere, so tanh'(z) = 1 − tanh²(z) > 0.", lambda z: np.tanh(z)**2 - 1),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #e5121d18
+# %% ../nbs/15_exercises.ipynb #19d8207f
 register(Exercise("relu_grad", "relu_grad(z)", "02_activations", "The derivative of relu",
     r"""$\operatorname{relu}(z) = \max(0, z)$ is $z$ on the right and $0$ on the left, so
 $$\operatorname{relu}'(z) = \mathbb 1[z > 0],$$
@@ -407,7 +407,7 @@ with the convention $\operatorname{relu}'(0) = 0$ at the kink (as PyTorch). Retu
                 lambda z: (z < 0).astype(float)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #6728c2f3
+# %% ../nbs/15_exercises.ipynb #6168a413
 _mse, _bce, _sce = (get_loss(n) for n in ("mse", "bce", "softmax_ce"))
 
 def _loss_numeric(loss, limit=None):
@@ -421,7 +421,7 @@ def _mse_cases(rng):
         cases.append((f"{label}: y_hat of shape {(N, K)}", (rng.normal(size=(N, K)), rng.normal(size=(N, K)))))
     return cases
 
-# %% ../nbs/15_exercises.ipynb #d227cd44
+# %% ../nbs/15_exercises.ipynb #57acf06d
 register(Exercise("mse_grad", "mse_grad(y_hat, y)", "03_losses", "The squared error's gradient",
     r"""The package's squared error sums $\tfrac12(\hat y - y)^2$ over the $K$ output units and averages over the $N$ samples of the batch:
 $L = \frac1N\sum_{n=1}^{N}\sum_{k=1}^{K} \tfrac12(\hat y_{nk} - y_{nk})^2$. Derive
@@ -441,7 +441,7 @@ and return it, an array of the shape of `y_hat` (N, K).""",
         Mistake("sign", "Sign error: d/dŷ ½(ŷ − y)² = +(ŷ − y), prediction minus target.", lambda y_hat, y: (y - y_hat) / len(y)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #c0fedf20
+# %% ../nbs/15_exercises.ipynb #9c13d4e5
 def _bce_cases(rng):
     def batch(N, lo=0.05, hi=0.95): return rng.uniform(lo, hi, size=(N, 1)), rng.integers(0, 2, size=(N, 1)).astype(float)
     return [("N = 6 samples", batch(6)), ("a batch of 1", batch(1)),
@@ -472,7 +472,7 @@ and return it, an array of shape (N, 1). (This is $\partial L/\partial\hat y$, *
                 lambda y_hat, y: (y - y_hat) / (y_hat * (1 - y_hat)) / len(y)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #fb6ab1f2
+# %% ../nbs/15_exercises.ipynb #5ac8a58a
 def _onehot(y, K): return np.eye(K)[y]
 
 def _sce_cases(rng):
@@ -506,7 +506,7 @@ and return it, an array of shape (N, K). It must stay finite for logits around 1
                 lambda z, y: (_onehot(y, z.shape[1]) - softmax(z)) / len(z)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #f7288ab5
+# %% ../nbs/15_exercises.ipynb #07fe77f4
 def _neuron_reference(x, w, b, y):
     "∂L/∂w and ∂L/∂b of the package's sigmoid `Neuron` under the squared error."
     n = Neuron(len(w), "sigmoid")
@@ -531,7 +531,7 @@ def _neuron_cases(rng):
     return [("N = 5 samples, n_in = 3", case(5, 3)), ("a batch of 1, n_in = 2", case(1, 2)), ("N = 8, n_in = 4", case(8, 4)),
             ("a nearly saturated neuron (large weights)", case(6, 2, scale=6.0))]
 
-# %% ../nbs/15_exercises.ipynb #dc5999ad
+# %% ../nbs/15_exercises.ipynb #5b8f1781
 _a = lambda x, w, b: _sig(x @ w + b)  # the neuron's output
 register(Exercise("neuron_grads", "neuron_grads(x, w, b, y)", "04_neuron", "One neuron's gradients",
     r"""A sigmoid neuron on a batch: $x$ of shape (N, $n_\text{in}$), $w$ of shape ($n_\text{in}$,), $b$ a number, targets $y$ of shape (N,);
@@ -555,7 +555,7 @@ and return `(dw, db)`: `dw` of shape ($n_\text{in}$,), `db` a number.""",
                 lambda x, w, b, y: (lambda dz: (x.T @ dz, dz))((_a(x, w, b) - y) * _sig.grad(x @ w + b) / len(y))),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #b8ccb010
+# %% ../nbs/15_exercises.ipynb #14ce3bda
 def _softplus(x):
     "The reference op: softplus as a `Value` with its local derivative σ(x), both computed without overflow."
     t = x.data
@@ -577,7 +577,7 @@ def _value_op(local):
 
 _sp = lambda t: _softplus(Value(t)).data
 
-# %% ../nbs/15_exercises.ipynb #54c701d1
+# %% ../nbs/15_exercises.ipynb #cda65bbd
 register(Exercise("softplus", "softplus(x)", "05_chain_rule", "A new `Value` op: softplus",
     r"""Add an operation to the autograd engine. $\operatorname{softplus}(x) = \log(1 + e^{x})$ is a smooth relu. Derive its local derivative
 $$\frac{d}{dx}\log(1+e^{x}) = \frac{e^{x}}{1+e^{x}} = \sigma(x)$$
@@ -602,7 +602,7 @@ The checker backpropagates $L = \operatorname{softplus}(x)^2$ through your op an
                 "Value(data, (x,), 'softplus', (local,)).", lambda x: Value(_sp(x.data))),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #ee65c131
+# %% ../nbs/15_exercises.ipynb #85381efb
 def _dense_reference(x, W, dz):
     "dW, db, dx from the package's `Dense.backward_z`."
     layer = Dense(*W.shape)
@@ -623,7 +623,7 @@ def _dense_cases(rng):
     return [("N = 5, n_in = 3, n_out = 2", case(5, 3, 2)), ("a batch of 1, n_in = 4, n_out = 3", case(1, 4, 3)),
             ("N = 7, n_in = 2, n_out = 5", case(7, 2, 5)), ("N = 3, n_in = 6, n_out = 1", case(3, 6, 1))]
 
-# %% ../nbs/15_exercises.ipynb #896143a8
+# %% ../nbs/15_exercises.ipynb #02bd868c
 register(Exercise("dense_backward", "dense_backward(x, W, dz)", "06_layers", "A Dense layer's backward pass",
     r"""A dense layer computes $z = xW + b$ for a batch $x$ of shape (N, $n_\text{in}$), $W$ of shape ($n_\text{in}$, $n_\text{out}$),
 $b$ of shape ($n_\text{out}$,). Given $\delta = \partial L/\partial z$ (`dz`, shape (N, $n_\text{out}$)), derive
@@ -644,7 +644,7 @@ and return `(dW, db, dx)`, each of the shape of what it is the gradient of.""",
                 lambda x, W, dz: (x.T @ dz / len(x), dz.sum(0), dz @ W.T)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #7fa4a970
+# %% ../nbs/15_exercises.ipynb #b815a2aa
 def _mlp_reference(x, y, Ws, bs):
     "dWs, dbs from the package's `MLP` (tanh hidden layers, identity output) under the squared error."
     net = MLP([Ws[0].shape[0]] + [W.shape[1] for W in Ws], "tanh", "identity")
@@ -686,7 +686,7 @@ def _mlp_variant(out_delta=lambda a, y: (a - y) / len(y),   # δ at the output (
         return dWs, dbs
     return mlp_backward
 
-# %% ../nbs/15_exercises.ipynb #e8c7ac32
+# %% ../nbs/15_exercises.ipynb #c71de391
 register(Exercise("mlp_backward", "mlp_backward(x, y, Ws, bs)", "06_layers", "Backpropagation through an MLP: the four equations",
     r"""An MLP with $D$ layers: $z^{(l)} = a^{(l-1)}W^{(l)} + b^{(l)}$, $a^{(l)} = \tanh z^{(l)}$ for the hidden layers, $\hat y = a^{(D)} = z^{(D)}$
 (identity output), $a^{(0)} = x$, and the squared error $L = \frac1N\sum_n\sum_k \tfrac12(\hat y_{nk} - y_{nk})^2$.
@@ -711,7 +711,7 @@ and return `(dWs, dbs)`, two lists ordered like `Ws` and `bs`.""",
                 _mlp_variant(dW=lambda a, dz: dz.T @ a)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #13ce435e
+# %% ../nbs/15_exercises.ipynb #4ce991ee
 def _sgd_reference(w, g, lr):
     "One step of the package's `SGD` on a copy of `w`."
     w = w.copy()
@@ -736,7 +736,7 @@ as a **new** array (leave `w` unchanged: the caller still needs it).""",
         Mistake("no_lr", "The step ignores η: multiply the gradient by the learning rate, w − η g.", lambda w, g, lr: w - g),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #cf4d8cd2
+# %% ../nbs/15_exercises.ipynb #d85ec327
 def _momentum_reference(w, g, v, lr, mu):
     "The package's `SGD(momentum=mu)` started from velocity `v`: a first step with gradient `v` from `w + lr v` sets it up."
     w, grad = w + lr * v, v.copy()
@@ -755,7 +755,7 @@ def _momentum_variant(v_new, w_new):
 
 _pytorch_v = lambda g, v, lr, mu: mu * v + g
 
-# %% ../nbs/15_exercises.ipynb #7b8bbf2c
+# %% ../nbs/15_exercises.ipynb #2991da89
 register(Exercise("momentum_step", "momentum_step(w, g, v, lr, mu)", "07_optim", "The momentum update",
     r"""Momentum keeps a velocity $v$ (same shape as $w$), a running sum of past gradients. With PyTorch's convention, used by `optim.SGD`:
 $$v_\text{new} = \mu\, v + g,\qquad w_\text{new} = w - \eta\, v_\text{new}.$$
@@ -778,7 +778,64 @@ Unroll it to show $v$ weighs the gradient from $k$ steps ago by $\mu^k$ (so a co
                 _momentum_variant(_pytorch_v, lambda w, v, vn, lr: w + lr * vn)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #f29e2ec1
+# %% ../nbs/15_exercises.ipynb #65b9cdc0
+def _adam_reference(w, g, m, v, t, lr, beta1, beta2, eps):
+    "One step of the package's `Adam` from the state (m, v) after t − 1 steps."
+    w, grad = w.copy(), g.copy()
+    opt = Adam([(w, grad)], lr=lr, betas=(beta1, beta2), eps=eps)
+    opt.m[0][...], opt.v[0][...], opt.t = m, v, t - 1
+    opt.step()
+    return w, opt.m[0].copy(), opt.v[0].copy()
+
+def _adam_variant(update=lambda m, v, t, b1, b2: (m / (1 - b1**t), v / (1 - b2**t)), # (m̂, v̂) from the new m, v
+                  step=lambda m_hat, v_hat, lr, eps: lr * m_hat / (np.sqrt(v_hat) + eps),
+                  moments=lambda g, m, v, b1, b2: (b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g)):
+    "An `adam_step`-like function from the three formulas of Adam, each replaceable by a wrong one."
+    def adam_step(w, g, m, v, t, lr, beta1, beta2, eps):
+        m, v = moments(g, m, v, beta1, beta2)
+        return w - step(*update(m, v, t, beta1, beta2), lr, eps), m, v
+    return adam_step
+
+def _adam_cases(rng):
+    def case(shape, t, lr, eps, fresh=False):
+        m, v = (np.zeros(shape), np.zeros(shape)) if fresh else (rng.normal(0, 0.1, size=shape), rng.uniform(0, 0.02, size=shape))
+        return rng.normal(size=shape), rng.normal(0, 0.1, size=shape), m, v, t, lr, 0.9, 0.999, eps
+    return [("the first step, t = 1, from m = v = 0", case((3,), 1, 1e-3, 1e-8, fresh=True)),
+            ("t = 2, w of shape (4, 2), ε = 10⁻³", case((4, 2), 2, 1e-2, 1e-3)),
+            ("t = 10, a single weight", case((1,), 10, 1e-3, 1e-3)), ("t = 1000, η = 0.1", case((5,), 1000, 0.1, 1e-3))]
+
+# %% ../nbs/15_exercises.ipynb #0a71cecc
+register(Exercise("adam_step", "adam_step(w, g, m, v, t, lr, beta1, beta2, eps)", "07_optim", "Adam's update",
+    r"""Adam keeps running means of the gradient and of its square, corrects their start at 0, and scales each weight's step
+(PyTorch's formulas, as `optim.Adam`):
+$$m \leftarrow \beta_1 m + (1-\beta_1)\,g,\quad v \leftarrow \beta_2 v + (1-\beta_2)\,g^2,\quad
+\hat m = \frac{m}{1-\beta_1^{\,t}},\quad \hat v = \frac{v}{1-\beta_2^{\,t}},\quad w \leftarrow w - \eta\,\frac{\hat m}{\sqrt{\hat v} + \varepsilon}.$$
+Show that from $m = 0$ a constant gradient gives $m_t = (1-\beta_1^{\,t})\,g$, which is why the correction divides by $1-\beta_1^{\,t}$.
+`t` counts steps from 1 (this is step `t`; `m`, `v` are the state after step t − 1). Return `(w_new, m_new, v_new)`, with the
+*uncorrected* m, v as the new state.""",
+    r"Unroll $m_t = (1-\beta_1)\sum_{k=1}^{t}\beta_1^{\,t-k} g_k$ and sum the geometric series for constant $g$. "
+    r"Everything is element-wise; $\varepsilon$ goes outside the square root.",
+    reference=_adam_reference, cases=_adam_cases, oracle="the package's `optim.Adam`",
+    outputs=[("w_new", "the shape of w"), ("m_new", "the shape of m"), ("v_new", "the shape of v")],
+    mistakes=[
+        Mistake("no_bias_correction", "No bias correction: m and v start at 0, so in early steps they are too small by the factors "
+                "(1 − β₁ᵗ) and (1 − β₂ᵗ); divide by them before the step.", _adam_variant(update=lambda m, v, t, b1, b2: (m, v))),
+        Mistake("eps_inside", "ε goes outside the square root: η m̂/(√v̂ + ε) (PyTorch's formula), not η m̂/√(v̂ + ε).",
+                _adam_variant(step=lambda m_hat, v_hat, lr, eps: lr * m_hat / np.sqrt(v_hat + eps))),
+        Mistake("v_not_squared", "v is the running mean of the squared gradient: v ← β₂v + (1 − β₂)g², element-wise.",
+                _adam_variant(moments=lambda g, m, v, b1, b2: (b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g))),
+        Mistake("betas_swapped", "β₁ (0.9) averages the gradient and β₂ (0.999) its square; you swapped them.",
+                _adam_variant(moments=lambda g, m, v, b1, b2: (b2 * m + (1 - b2) * g, b1 * v + (1 - b1) * g * g),
+                              update=lambda m, v, t, b1, b2: (m / (1 - b2**t), v / (1 - b1**t)))),
+        Mistake("corrected_state", "Return the raw running means m and v as the new state; the corrected m̂, v̂ serve only this "
+                "step's update (correcting them again next step would compound the factors).",
+                lambda w, g, m, v, t, lr, beta1, beta2, eps: (lambda w_new, m_new, v_new: (w_new, m_new / (1 - beta1**t), v_new / (1 - beta2**t)))(
+                    *_adam_variant()(w, g, m, v, t, lr, beta1, beta2, eps))),
+        Mistake("ascent", "You stepped uphill: w ← w − η m̂/(√v̂ + ε), against the gradient's running mean.",
+                _adam_variant(step=lambda m_hat, v_hat, lr, eps: -lr * m_hat / (np.sqrt(v_hat) + eps))),
+    ]))
+
+# %% ../nbs/15_exercises.ipynb #b5ab4f47
 def _spd(rng, d):
     "A random symmetric positive definite (d, d) matrix with well-separated eigenvalues."
     Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
@@ -803,7 +860,7 @@ and return $\eta_c$ as a number.""",
                 "are its eigenvalues (np.linalg.eigvalsh).", lambda A: 2 / np.diag(A).max()),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #0234c96b
+# %% ../nbs/15_exercises.ipynb #d4bcabc1
 _FANS = (("n_in = 64, n_out = 32", (64, 32)), ("n_in = 3, n_out = 200", (3, 200)), ("a single unit, n_in = n_out = 1", (1, 1)),
          ("n_in = 100, n_out = 10", (100, 10)))
 _var_std = "You returned the standard deviation σ; the exercise asks for the variance σ² (the square root comes later, when drawing weights)."
@@ -827,7 +884,7 @@ and return it as a number.""",
         Mistake("missing_2", "Half of it: the harmonic mean of 1/n_in and 1/n_out is 2/(n_in + n_out).", lambda n_in, n_out: 1 / (n_in + n_out)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #f5076c8c
+# %% ../nbs/15_exercises.ipynb #dfdf8d5f
 register(Exercise("he_variance", "he_variance(n_in, n_out)", "12_gradient_flow", "He initialisation",
     r"""For relu layers, half of the pre-activations are zeroed: $\mathbb E[a^2] = \tfrac12\operatorname{Var}[z]$. Redo the forward-pass
 argument with this factor and derive He's variance
