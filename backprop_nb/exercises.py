@@ -7,7 +7,7 @@ Docs: https://backprop-nb.github.io/backprop_nb/exercises.html.md"""
 # %% auto #0
 __all__ = ['EXERCISES', 'Mistake', 'Exercise', 'Verdict', 'check_exercise', 'register', 'check', 'Progress', 'progress']
 
-# %% ../nbs/15_exercises.ipynb #ee147496
+# %% ../nbs/15_exercises.ipynb #233f6c33
 import copy, html, inspect, math, re, signal, threading, traceback
 import numpy as np
 from .validation import check_choice, check_number, describe
@@ -16,11 +16,11 @@ from .activations import get_activation
 from .losses import get_loss, softmax
 from .neuron import Neuron
 from .autograd import Value
-from .layers import Dense, MLP, INIT_VARIANCE
+from .layers import Dense, MLP, INIT_VARIANCE, Dropout, BatchNorm
 from .optim import SGD, Adam
 from .learning_rate import critical_lr
 
-# %% ../nbs/15_exercises.ipynb #d3648481
+# %% ../nbs/15_exercises.ipynb #5ced01f5
 class Mistake:
     "A catalogued wrong answer: a function with the learner's signature and the hint, tied to the derivation, it earns."
     def __init__(self, key, # short name, e.g. "missing_1_over_N"
@@ -55,7 +55,7 @@ class Exercise:
         return (f"**Write `{self.signature}`** (chapter [{self.chapter}]({self.chapter}.ipynb))\n\n{self.statement}\n\n"
                 f"<details><summary>Hint</summary>\n\n{self.hint}\n\n</details>")
 
-# %% ../nbs/15_exercises.ipynb #eaeb3b27
+# %% ../nbs/15_exercises.ipynb #c47ddc53
 class _TimedOut(BaseException): "Raised inside the learner's code when its time is up (a BaseException: `except Exception` cannot swallow it)."
 
 class _Bad(Exception): "The learner's function returned something the checker cannot use; the message says what."
@@ -84,7 +84,7 @@ def _call_bounded(f, args, timeout):
     if t.is_alive(): return "timeout", None
     return ("error", box["error"]) if "error" in box else ("ok", box["ok"])
 
-# %% ../nbs/15_exercises.ipynb #5ac845d2
+# %% ../nbs/15_exercises.ipynb #4122d54d
 def _where(e, fn):
     "` (line N of name: source)` for the deepest frame of the learner's code in the traceback of `e` (or '')."
     code = getattr(fn, "__code__", None)
@@ -94,7 +94,7 @@ def _where(e, fn):
     f = mine[-1]
     return f" (line {f.lineno} of `{f.name}`" + (f": `{f.line.strip()}`)" if f.line else ")")
 
-# %% ../nbs/15_exercises.ipynb #3dc9a169
+# %% ../nbs/15_exercises.ipynb #4db58d81
 def _leaves(got, want, name):
     "`(name, got, want)` for every array of the reference output `want`; `_Bad` if `got` has another structure."
     if isinstance(want, (tuple, list)):
@@ -133,7 +133,7 @@ def _same(got, want, rtol=1e-6, floor=1e-6):
         if g is None or w is None or not _close(g, w, rtol, floor): return False
     return True
 
-# %% ../nbs/15_exercises.ipynb #d3cb6292
+# %% ../nbs/15_exercises.ipynb #a2371546
 class Verdict:
     "What `check` found: `passed` (bool) and a friendly `message`; a coloured box in Jupyter."
     def __init__(self, name, passed, message): self.name, self.passed, self.message = name, bool(passed), message
@@ -145,7 +145,7 @@ class Verdict:
         return (f'<div style="border-left:4px solid {colour};background:{bg};padding:6px 10px;margin:4px 0;'
                 f'border-radius:4px;color:#222"><b>{icon} {html.escape(self.name)}</b>: {body}</div>')
 
-# %% ../nbs/15_exercises.ipynb #ef2d3750
+# %% ../nbs/15_exercises.ipynb #e832d3a4
 def _arg_names(ex): return [a.split("=")[0].strip() for a in re.search(r"\((.*)\)", ex.signature)[1].split(",")]
 
 def _changed(ex, before, after):
@@ -193,7 +193,7 @@ def _attempt(ex, fn, cases, timeout):
         outs.append(out)
     return outs
 
-# %% ../nbs/15_exercises.ipynb #afd0964b
+# %% ../nbs/15_exercises.ipynb #51a4f2c1
 def _part(ex, out, i):
     "Output `i` of `out`, or None if `out` is not a tuple or list with one item per output."
     if len(ex.outputs) == 1: return out
@@ -241,7 +241,7 @@ def _first_problem(ex, cases, gots, wants, numerics, skip=()):
                             f"{f' at element {list(at)}' if at else ''}.{low or ' Look at the hint and re-derive it step by step.'}")
     return None
 
-# %% ../nbs/15_exercises.ipynb #2a60b936
+# %% ../nbs/15_exercises.ipynb #dad976ce
 def check_exercise(ex,          # an `Exercise`
                    fn,          # the learner's function, with the exercise's signature
                    timeout=2.0, # seconds each call may take
@@ -264,7 +264,7 @@ def check_exercise(ex,          # an `Exercise`
     rest = _first_problem(ex, cases, gots, wants, numerics, skip=explained) if explained else problem
     return Verdict(ex.name, False, "\n".join(hints + ([rest] if rest else [])))
 
-# %% ../nbs/15_exercises.ipynb #6da611a5
+# %% ../nbs/15_exercises.ipynb #1b2b6643
 EXERCISES = {}  # name -> Exercise, in the order of the course
 _RESULTS = {}   # name -> whether the last `check` passed, for `progress`
 
@@ -282,7 +282,7 @@ def check(name,        # the exercise's name, a key of `EXERCISES`
     _RESULTS[name] = verdict.passed
     return verdict
 
-# %% ../nbs/15_exercises.ipynb #188fdf2b
+# %% ../nbs/15_exercises.ipynb #7db7c403
 class Progress:
     "Which exercises pass so far: a table in Jupyter, a list in a terminal."
     def __init__(self, rows): self.rows = rows  # (Exercise, True / False / None = not tried yet)
@@ -301,7 +301,7 @@ def progress():
     "Every exercise, in the order of the course, with whether your last `check` of it passed."
     return Progress([(ex, _RESULTS.get(name)) for name, ex in EXERCISES.items()])
 
-# %% ../nbs/15_exercises.ipynb #4f8764c3
+# %% ../nbs/15_exercises.ipynb #9980aa93
 def _cd_variant(estimate):
     "A `central_difference`-like function whose entry `i` is `estimate(f, x, e, eps)`, `e` the nudge of entry `i` alone."
     def central_difference(f, x, eps):
@@ -338,7 +338,7 @@ where $e_i$ is 1 at entry $i$ and 0 elsewhere. Show with Taylor's theorem that t
                 _cd_variant(lambda f, x, e, eps: (f(x - e) - f(x + e)) / (2 * eps))),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #9e9440ef
+# %% ../nbs/15_exercises.ipynb #c506f7ed
 _sig, _tanh, _relu = (get_activation(n) for n in ("sigmoid", "tanh", "relu"))
 
 def _activation_cases(rng, big=800.0):
@@ -353,7 +353,7 @@ def _elementwise_numeric(f):
     "Central differences of an element-wise `f` (the gradient of Σ f(z)), skipped where |z| is huge."
     return lambda z: None if np.abs(z).max() > 50 else numerical_grad(lambda t: float(np.sum(f(t))), np.array(z, dtype=np.float64))
 
-# %% ../nbs/15_exercises.ipynb #d8782031
+# %% ../nbs/15_exercises.ipynb #0e23267b
 register(Exercise("sigmoid_grad", "sigmoid_grad(z)", "02_activations", "The sigmoid's derivative",
     r"""The sigmoid $\sigma(z) = 1/(1+e^{-z})$ squashes a pre-activation into $(0, 1)$. Derive
 $$\sigma'(z) = \sigma(z)\,\bigl(1-\sigma(z)\bigr)$$
@@ -372,7 +372,7 @@ and return it element-wise, an array of the shape of `z`. It must stay finite fo
         Mistake("sign", "Sign error: σ increases everywhere, so σ'(z) > 0.", lambda z: -_sig.grad(z)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #2c2d14ba
+# %% ../nbs/15_exercises.ipynb #9aa55084
 register(Exercise("tanh_grad", "tanh_grad(z)", "02_activations", "The derivative of tanh",
     r"""With $\tanh z = (e^{z}-e^{-z})/(e^{z}+e^{-z})$, derive
 $$\tanh'(z) = 1 - \tanh^2 z$$
@@ -390,7 +390,7 @@ and return it element-wise, an array of the shape of `z` (finite for $|z|$ up to
         Mistake("sign", "Sign error: tanh increases everywhere, so tanh'(z) = 1 − tanh²(z) > 0.", lambda z: np.tanh(z)**2 - 1),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #19d8207f
+# %% ../nbs/15_exercises.ipynb #23032568
 register(Exercise("relu_grad", "relu_grad(z)", "02_activations", "The derivative of relu",
     r"""$\operatorname{relu}(z) = \max(0, z)$ is $z$ on the right and $0$ on the left, so
 $$\operatorname{relu}'(z) = \mathbb 1[z > 0],$$
@@ -407,7 +407,7 @@ with the convention $\operatorname{relu}'(0) = 0$ at the kink (as PyTorch). Retu
                 lambda z: (z < 0).astype(float)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #6168a413
+# %% ../nbs/15_exercises.ipynb #f7aa3ff2
 _mse, _bce, _sce = (get_loss(n) for n in ("mse", "bce", "softmax_ce"))
 
 def _loss_numeric(loss, limit=None):
@@ -421,7 +421,7 @@ def _mse_cases(rng):
         cases.append((f"{label}: y_hat of shape {(N, K)}", (rng.normal(size=(N, K)), rng.normal(size=(N, K)))))
     return cases
 
-# %% ../nbs/15_exercises.ipynb #57acf06d
+# %% ../nbs/15_exercises.ipynb #0889ea5e
 register(Exercise("mse_grad", "mse_grad(y_hat, y)", "03_losses", "The squared error's gradient",
     r"""The package's squared error sums $\tfrac12(\hat y - y)^2$ over the $K$ output units and averages over the $N$ samples of the batch:
 $L = \frac1N\sum_{n=1}^{N}\sum_{k=1}^{K} \tfrac12(\hat y_{nk} - y_{nk})^2$. Derive
@@ -441,7 +441,7 @@ and return it, an array of the shape of `y_hat` (N, K).""",
         Mistake("sign", "Sign error: d/dŷ ½(ŷ − y)² = +(ŷ − y), prediction minus target.", lambda y_hat, y: (y - y_hat) / len(y)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #9c13d4e5
+# %% ../nbs/15_exercises.ipynb #b96984cc
 def _bce_cases(rng):
     def batch(N, lo=0.05, hi=0.95): return rng.uniform(lo, hi, size=(N, 1)), rng.integers(0, 2, size=(N, 1)).astype(float)
     return [("N = 6 samples", batch(6)), ("a batch of 1", batch(1)),
@@ -472,7 +472,7 @@ and return it, an array of shape (N, 1). (This is $\partial L/\partial\hat y$, *
                 lambda y_hat, y: (y - y_hat) / (y_hat * (1 - y_hat)) / len(y)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #5ac8a58a
+# %% ../nbs/15_exercises.ipynb #6271b925
 def _onehot(y, K): return np.eye(K)[y]
 
 def _sce_cases(rng):
@@ -506,7 +506,7 @@ and return it, an array of shape (N, K). It must stay finite for logits around 1
                 lambda z, y: (_onehot(y, z.shape[1]) - softmax(z)) / len(z)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #07fe77f4
+# %% ../nbs/15_exercises.ipynb #9dc6d36f
 def _neuron_reference(x, w, b, y):
     "∂L/∂w and ∂L/∂b of the package's sigmoid `Neuron` under the squared error."
     n = Neuron(len(w), "sigmoid")
@@ -531,7 +531,7 @@ def _neuron_cases(rng):
     return [("N = 5 samples, n_in = 3", case(5, 3)), ("a batch of 1, n_in = 2", case(1, 2)), ("N = 8, n_in = 4", case(8, 4)),
             ("a nearly saturated neuron (large weights)", case(6, 2, scale=6.0))]
 
-# %% ../nbs/15_exercises.ipynb #5b8f1781
+# %% ../nbs/15_exercises.ipynb #61bf7a6b
 _a = lambda x, w, b: _sig(x @ w + b)  # the neuron's output
 register(Exercise("neuron_grads", "neuron_grads(x, w, b, y)", "04_neuron", "One neuron's gradients",
     r"""A sigmoid neuron on a batch: $x$ of shape (N, $n_\text{in}$), $w$ of shape ($n_\text{in}$,), $b$ a number, targets $y$ of shape (N,);
@@ -555,7 +555,7 @@ and return `(dw, db)`: `dw` of shape ($n_\text{in}$,), `db` a number.""",
                 lambda x, w, b, y: (lambda dz: (x.T @ dz, dz))((_a(x, w, b) - y) * _sig.grad(x @ w + b) / len(y))),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #14ce3bda
+# %% ../nbs/15_exercises.ipynb #69a0c2e7
 def _softplus(x):
     "The reference op: softplus as a `Value` with its local derivative σ(x), both computed without overflow."
     t = x.data
@@ -577,7 +577,7 @@ def _value_op(local):
 
 _sp = lambda t: _softplus(Value(t)).data
 
-# %% ../nbs/15_exercises.ipynb #cda65bbd
+# %% ../nbs/15_exercises.ipynb #e617af47
 register(Exercise("softplus", "softplus(x)", "05_chain_rule", "A new `Value` op: softplus",
     r"""Add an operation to the autograd engine. $\operatorname{softplus}(x) = \log(1 + e^{x})$ is a smooth relu. Derive its local derivative
 $$\frac{d}{dx}\log(1+e^{x}) = \frac{e^{x}}{1+e^{x}} = \sigma(x)$$
@@ -602,7 +602,7 @@ The checker backpropagates $L = \operatorname{softplus}(x)^2$ through your op an
                 "Value(data, (x,), 'softplus', (local,)).", lambda x: Value(_sp(x.data))),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #85381efb
+# %% ../nbs/15_exercises.ipynb #43c84a64
 def _dense_reference(x, W, dz):
     "dW, db, dx from the package's `Dense.backward_z`."
     layer = Dense(*W.shape)
@@ -623,7 +623,7 @@ def _dense_cases(rng):
     return [("N = 5, n_in = 3, n_out = 2", case(5, 3, 2)), ("a batch of 1, n_in = 4, n_out = 3", case(1, 4, 3)),
             ("N = 7, n_in = 2, n_out = 5", case(7, 2, 5)), ("N = 3, n_in = 6, n_out = 1", case(3, 6, 1))]
 
-# %% ../nbs/15_exercises.ipynb #02bd868c
+# %% ../nbs/15_exercises.ipynb #fca05e33
 register(Exercise("dense_backward", "dense_backward(x, W, dz)", "06_layers", "A Dense layer's backward pass",
     r"""A dense layer computes $z = xW + b$ for a batch $x$ of shape (N, $n_\text{in}$), $W$ of shape ($n_\text{in}$, $n_\text{out}$),
 $b$ of shape ($n_\text{out}$,). Given $\delta = \partial L/\partial z$ (`dz`, shape (N, $n_\text{out}$)), derive
@@ -644,7 +644,7 @@ and return `(dW, db, dx)`, each of the shape of what it is the gradient of.""",
                 lambda x, W, dz: (x.T @ dz / len(x), dz.sum(0), dz @ W.T)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #b815a2aa
+# %% ../nbs/15_exercises.ipynb #5bab4fc7
 def _mlp_reference(x, y, Ws, bs):
     "dWs, dbs from the package's `MLP` (tanh hidden layers, identity output) under the squared error."
     net = MLP([Ws[0].shape[0]] + [W.shape[1] for W in Ws], "tanh", "identity")
@@ -686,7 +686,7 @@ def _mlp_variant(out_delta=lambda a, y: (a - y) / len(y),   # δ at the output (
         return dWs, dbs
     return mlp_backward
 
-# %% ../nbs/15_exercises.ipynb #c71de391
+# %% ../nbs/15_exercises.ipynb #3f5e05cc
 register(Exercise("mlp_backward", "mlp_backward(x, y, Ws, bs)", "06_layers", "Backpropagation through an MLP: the four equations",
     r"""An MLP with $D$ layers: $z^{(l)} = a^{(l-1)}W^{(l)} + b^{(l)}$, $a^{(l)} = \tanh z^{(l)}$ for the hidden layers, $\hat y = a^{(D)} = z^{(D)}$
 (identity output), $a^{(0)} = x$, and the squared error $L = \frac1N\sum_n\sum_k \tfrac12(\hat y_{nk} - y_{nk})^2$.
@@ -711,7 +711,101 @@ and return `(dWs, dbs)`, two lists ordered like `Ws` and `bs`.""",
                 _mlp_variant(dW=lambda a, dz: dz.T @ a)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #4ce991ee
+# %% ../nbs/15_exercises.ipynb #68cb6d40
+def _dropout_cases(rng):
+    "Masks drawn by the package's `Dropout` (1 where its forward pass kept a unit), and random upstream gradients."
+    def case(shape, p):
+        mask = (Dropout(p, seed=rng).forward(np.ones(shape)) != 0).astype(np.float64)
+        return rng.normal(size=shape), mask, p
+    return [("N = 4, n = 5, p = 0.5", case((4, 5), 0.5)), ("a batch of 1, p = 0.2", case((1, 8), 0.2)),
+            ("p = 0.9 (most units dropped)", case((6, 4), 0.9)), ("p = 0 (nothing dropped)", case((3, 3), 0.0))]
+
+register(Exercise("dropout_backward", "dropout_backward(dout, mask, p)", "06_layers", "Dropout's backward pass",
+    r"""In training, inverted dropout keeps each unit with probability $1-p$ and scales the survivors:
+$a = x \odot m/(1-p)$ with $m_i \in \{0, 1\}$ (`mask`: 1 where the unit was kept). Show that $\mathbb E[a_i] = x_i$
+(why the network needs no change at test time), then derive
+$$\frac{\partial L}{\partial x} = \frac{\partial L}{\partial a}\odot\frac{m}{1-p}$$
+and return it, an array of the shape of `dout`.""",
+    r"Each $a_i$ depends on $x_i$ alone, with slope $m_i/(1-p)$: 0 for a dropped unit, $1/(1-p)$ for a kept one.",
+    reference=lambda dout, mask, p: dout * mask / (1 - p), cases=_dropout_cases, oracle="the backward pass of `layers.Dropout`",
+    outputs=[("∂L/∂x", "the shape of dout")],
+    mistakes=[
+        Mistake("no_scale", "Inverted dropout scales the kept units by 1/(1 − p) in the forward pass, so the backward pass "
+                "multiplies by the same factor.", lambda dout, mask, p: dout * mask),
+        Mistake("over_p", "p is the probability of dropping; a unit is kept with probability 1 − p: scale by 1/(1 − p), not 1/p.",
+                lambda dout, mask, p: dout * mask / p),
+        Mistake("no_mask", "Dropped units did not reach the output, so no gradient flows back to them: multiply by the mask.",
+                lambda dout, mask, p: dout / (1 - p)),
+        Mistake("times_keep", "The forward pass divides by the keep probability 1 − p (so that E[a] = x); the backward pass "
+                "divides too, it does not multiply.", lambda dout, mask, p: dout * mask * (1 - p)),
+    ]))
+
+# %% ../nbs/15_exercises.ipynb #092ace27
+def _bn_reference(x, gamma, dout, eps):
+    "dx, dgamma, dbeta from the package's `BatchNorm` in training mode."
+    bn = BatchNorm(x.shape[1], eps=eps)
+    bn.gamma[...] = gamma
+    bn.train()
+    bn.forward(x)
+    dx = bn.backward(dout)
+    return dx, bn.dgamma.copy(), bn.dbeta.copy()
+
+def _bn_forward(x, gamma, beta, eps):
+    return gamma * (x - x.mean(0)) / np.sqrt(x.var(0) + eps) + beta
+
+def _bn_numeric(x, gamma, dout, eps):
+    "Central differences of L = Σ dout ⊙ BN(x), whose ∂L/∂out is `dout`."
+    L = lambda x, gamma, beta: float(np.sum(dout * _bn_forward(x, gamma, beta, eps)))
+    x, gamma, beta = x.copy(), gamma.copy(), np.zeros_like(gamma)
+    return tuple(numerical_grad(lambda _: L(x, gamma, beta), t) for t in (x, gamma, beta))
+
+def _bn_variant(dx):
+    "A `batchnorm_backward`-like function with the right dgamma, dbeta and `dx(x, gamma, dout, eps)`."
+    def batchnorm_backward(x, gamma, dout, eps):
+        x_hat = (x - x.mean(0)) / np.sqrt(x.var(0) + eps)
+        return dx(x, gamma, dout, eps), np.sum(dout * x_hat, 0), dout.sum(0)
+    return batchnorm_backward
+
+def _bn_unbiased(x, gamma, dout, eps):
+    "The whole backward pass redone with the unbiased variance (a wrong answer)."
+    s = 1 / np.sqrt(x.var(0, ddof=1) + eps)
+    x_hat, g = (x - x.mean(0)) * s, gamma * dout
+    return s * (g - g.mean(0) - x_hat * (g * x_hat).sum(0) / (len(x) - 1)), np.sum(dout * x_hat, 0), dout.sum(0)
+
+def _bn_cases(rng):
+    def case(N, n, scale=1.0, shift=0.0): return rng.normal(shift, scale, size=(N, n)), rng.uniform(0.5, 2, size=n), rng.normal(size=(N, n))
+    return [("N = 6, n = 3, ε = 10⁻⁵", (*case(6, 3), 1e-5)), ("the smallest batch, N = 2", (*case(2, 4), 1e-5)),
+            ("inputs far from 0 (x ≈ 5 ± 10)", (*case(16, 2, 10.0, 5.0), 1e-5)), ("a large ε = 0.1", (*case(5, 3), 0.1))]
+
+# %% ../nbs/15_exercises.ipynb #97d069de
+_inv_std = lambda x, eps: 1 / np.sqrt(x.var(0) + eps)
+_x_hat = lambda x, eps: (x - x.mean(0)) * _inv_std(x, eps)
+
+register(Exercise("batchnorm_backward", "batchnorm_backward(x, gamma, dout, eps)", "06_layers", "Batch norm's backward pass",
+    r"""In training, batch norm normalises each column of $x$ (shape (N, n)) with the batch's own statistics,
+$\mu = \frac1N\sum_n x_n$, $\sigma^2 = \frac1N\sum_n (x_n - \mu)^2$, $\hat x = (x - \mu)/\sqrt{\sigma^2 + \varepsilon}$, and outputs
+$\gamma\odot\hat x + \beta$. Given `dout` $= \partial L/\partial\,\text{out}$, derive, with $s = 1/\sqrt{\sigma^2+\varepsilon}$ and $g = \gamma\odot$ `dout`,
+$$\frac{\partial L}{\partial \gamma} = \sum_n \text{dout}_n\odot\hat x_n,\qquad \frac{\partial L}{\partial \beta} = \sum_n \text{dout}_n,\qquad
+\frac{\partial L}{\partial x} = s\,\Bigl(g - \overline{g} - \hat x\odot\overline{g\odot\hat x}\Bigr)$$
+(bars: means over the batch) and return `(dx, dgamma, dbeta)`.""",
+    r"$x_n$ reaches the loss three ways: directly through $\hat x_n$, through $\mu$ and through $\sigma^2$ (every sample moves both). "
+    r"Use $\partial\mu/\partial x_n = 1/N$ and $\partial\sigma^2/\partial x_n = 2(x_n-\mu)/N$, then simplify with $\sum_n \hat x_n = 0$.",
+    reference=_bn_reference, cases=_bn_cases, numeric=_bn_numeric, oracle="the package's `layers.BatchNorm`",
+    outputs=[("dx", "the shape of x, (N, n)"), ("dgamma", "the shape of gamma, (n,)"), ("dbeta", "the shape of beta, (n,)")],
+    mistakes=[
+        Mistake("constant_stats", "You treated μ and σ² as constants, but both are computed from the batch, so every x_n also "
+                "moves them: add the paths through μ and through σ².", _bn_variant(lambda x, gamma, dout, eps: gamma * dout * _inv_std(x, eps))),
+        Mistake("mean_path_only", "You followed the path through μ but not the one through σ²: that one adds −x̂ times the batch "
+                "mean of γ·dout ⊙ x̂.", _bn_variant(lambda x, gamma, dout, eps: _inv_std(x, eps) * (gamma * dout - (gamma * dout).mean(0)))),
+        Mistake("unbiased", "Batch norm normalises with the biased batch variance, dividing by N (as PyTorch in training); "
+                "N − 1 belongs only to the running estimate.", _bn_unbiased),
+        Mistake("dgamma_no_xhat", "∂L/∂γ = Σ_n dout_n ⊙ x̂_n: γ multiplies x̂, so every term carries x̂.",
+                lambda x, gamma, dout, eps: (_bn_reference(x, gamma, dout, eps)[0], dout.sum(0), dout.sum(0))),
+        Mistake("dbeta_not_summed", "β is shared by the whole batch: sum dout over axis 0 to get shape (n,).",
+                lambda x, gamma, dout, eps: (*_bn_reference(x, gamma, dout, eps)[:2], dout)),
+    ]))
+
+# %% ../nbs/15_exercises.ipynb #f83d0010
 def _sgd_reference(w, g, lr):
     "One step of the package's `SGD` on a copy of `w`."
     w = w.copy()
@@ -736,7 +830,7 @@ as a **new** array (leave `w` unchanged: the caller still needs it).""",
         Mistake("no_lr", "The step ignores η: multiply the gradient by the learning rate, w − η g.", lambda w, g, lr: w - g),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #d85ec327
+# %% ../nbs/15_exercises.ipynb #67fa84d7
 def _momentum_reference(w, g, v, lr, mu):
     "The package's `SGD(momentum=mu)` started from velocity `v`: a first step with gradient `v` from `w + lr v` sets it up."
     w, grad = w + lr * v, v.copy()
@@ -755,7 +849,7 @@ def _momentum_variant(v_new, w_new):
 
 _pytorch_v = lambda g, v, lr, mu: mu * v + g
 
-# %% ../nbs/15_exercises.ipynb #2991da89
+# %% ../nbs/15_exercises.ipynb #42b7091a
 register(Exercise("momentum_step", "momentum_step(w, g, v, lr, mu)", "07_optim", "The momentum update",
     r"""Momentum keeps a velocity $v$ (same shape as $w$), a running sum of past gradients. With PyTorch's convention, used by `optim.SGD`:
 $$v_\text{new} = \mu\, v + g,\qquad w_\text{new} = w - \eta\, v_\text{new}.$$
@@ -778,7 +872,7 @@ Unroll it to show $v$ weighs the gradient from $k$ steps ago by $\mu^k$ (so a co
                 _momentum_variant(_pytorch_v, lambda w, v, vn, lr: w + lr * vn)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #65b9cdc0
+# %% ../nbs/15_exercises.ipynb #cd5d5de6
 def _adam_reference(w, g, m, v, t, lr, beta1, beta2, eps):
     "One step of the package's `Adam` from the state (m, v) after t − 1 steps."
     w, grad = w.copy(), g.copy()
@@ -804,7 +898,7 @@ def _adam_cases(rng):
             ("t = 2, w of shape (4, 2), ε = 10⁻³", case((4, 2), 2, 1e-2, 1e-3)),
             ("t = 10, a single weight", case((1,), 10, 1e-3, 1e-3)), ("t = 1000, η = 0.1", case((5,), 1000, 0.1, 1e-3))]
 
-# %% ../nbs/15_exercises.ipynb #0a71cecc
+# %% ../nbs/15_exercises.ipynb #a101a33b
 register(Exercise("adam_step", "adam_step(w, g, m, v, t, lr, beta1, beta2, eps)", "07_optim", "Adam's update",
     r"""Adam keeps running means of the gradient and of its square, corrects their start at 0, and scales each weight's step
 (PyTorch's formulas, as `optim.Adam`):
@@ -835,7 +929,7 @@ Show that from $m = 0$ a constant gradient gives $m_t = (1-\beta_1^{\,t})\,g$, w
                 _adam_variant(step=lambda m_hat, v_hat, lr, eps: -lr * m_hat / (np.sqrt(v_hat) + eps))),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #b5ab4f47
+# %% ../nbs/15_exercises.ipynb #2ab8fee9
 def _spd(rng, d):
     "A random symmetric positive definite (d, d) matrix with well-separated eigenvalues."
     Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
@@ -860,7 +954,7 @@ and return $\eta_c$ as a number.""",
                 "are its eigenvalues (np.linalg.eigvalsh).", lambda A: 2 / np.diag(A).max()),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #d4bcabc1
+# %% ../nbs/15_exercises.ipynb #aa4007a3
 _FANS = (("n_in = 64, n_out = 32", (64, 32)), ("n_in = 3, n_out = 200", (3, 200)), ("a single unit, n_in = n_out = 1", (1, 1)),
          ("n_in = 100, n_out = 10", (100, 10)))
 _var_std = "You returned the standard deviation σ; the exercise asks for the variance σ² (the square root comes later, when drawing weights)."
@@ -884,7 +978,7 @@ and return it as a number.""",
         Mistake("missing_2", "Half of it: the harmonic mean of 1/n_in and 1/n_out is 2/(n_in + n_out).", lambda n_in, n_out: 1 / (n_in + n_out)),
     ]))
 
-# %% ../nbs/15_exercises.ipynb #dfdf8d5f
+# %% ../nbs/15_exercises.ipynb #26c8735a
 register(Exercise("he_variance", "he_variance(n_in, n_out)", "12_gradient_flow", "He initialisation",
     r"""For relu layers, half of the pre-activations are zeroed: $\mathbb E[a^2] = \tfrac12\operatorname{Var}[z]$. Redo the forward-pass
 argument with this factor and derive He's variance

@@ -437,7 +437,6 @@ def test_custom_exercise():
     assert check_exercise(ex, lambda x: 0.5 * x).message == "That is x/2."
 
 
-@pytest.mark.skipif("dropout_backward" not in EXERCISES, reason="layers.Dropout not merged yet")
 def test_dropout_reference_is_the_layers_backward():
     "The dropout exercise's reference (dout ⊙ m/(1 − p)) equals `layers.Dropout.backward` for the masks its forward draws."
     from backprop_nb.layers import Dropout
@@ -450,7 +449,6 @@ def test_dropout_reference_is_the_layers_backward():
         np.testing.assert_allclose(ex.reference(dout, mask, p), drop.backward(dout), rtol=1e-15)
 
 
-@pytest.mark.skipif("adam_step" not in EXERCISES, reason="optim.Adam not merged yet")
 def test_adam_reference_matches_torch():
     "Adam's reference, stepped from the state it returns, follows torch.optim.Adam for 20 steps."
     torch = pytest.importorskip("torch")
