@@ -10,7 +10,8 @@ from voila_app import CHROMIUM, CHROMIUM_ARGS
 def need_chromium():
     "Skip unless Playwright and the Debian Chromium are installed; return Playwright's sync API."
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (pip install playwright)")
-    if not os.path.exists(CHROMIUM): pytest.skip(f"Debian Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"Debian Chromium not found at {CHROMIUM} (apt-get install -y chromium)", allow_module_level=True)
     return sync_api
 
 
