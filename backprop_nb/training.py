@@ -9,10 +9,11 @@ __all__ = ['EVAL_ELEMENTS', 'EVENTS', 'OPTIMIZERS', 'chunks', 'check_targets', '
            'predict_proba', 'clip_grad_norm', 'History', 'Run', 'snapshot_weights', 'restore_weights', 'EarlyStopping',
            'zero_output_loss', 'DivergenceWatch', 'ClipGradNorm', 'ProgressBar', 'make_optimizer', 'fit']
 
-# %% ../nbs/10_training.ipynb #85ae6483
+# %% ../nbs/10_training.ipynb #76ee5046
 import math
 from dataclasses import dataclass, field
 import numpy as np
+from fastcore.basics import patch
 from . import layers
 from .losses import get_loss
 from .layers import predicted_class
@@ -21,7 +22,7 @@ from .data import Rows, batch_indices, check_seed, split_indices
 from .validation import (check_bool, check_choice, check_float_dtype, check_int, check_number, check_xy,
                                     check_array, describe, is_number)
 
-# %% ../nbs/10_training.ipynb #11951500
+# %% ../nbs/10_training.ipynb #3ad53a69
 EVAL_ELEMENTS = 1 << 17  # input numbers per chunk when a whole set is evaluated: 1 MB in float64
 
 def chunks(n,      # number of rows
@@ -30,7 +31,7 @@ def chunks(n,      # number of rows
     rows = max(64, EVAL_ELEMENTS // max(1, width))
     return [slice(s, s + rows) for s in range(0, n, rows)]
 
-# %% ../nbs/10_training.ipynb #6adb30ed
+# %% ../nbs/10_training.ipynb #d1928c00
 def _value_range(y): return f"values from {np.min(y):g} to {np.max(y):g}"
 
 def _check_label_values(y, k, name):
@@ -44,7 +45,7 @@ def _check_label_values(y, k, name):
     if np.min(y) < 0 or np.max(y) > k - 1:
         raise ValueError(f"class labels must lie in 0..{k - 1} for {k} output units; {name} has {_value_range(y)}")
 
-# %% ../nbs/10_training.ipynb #da5b10ec
+# %% ../nbs/10_training.ipynb #3893adda
 def check_targets(loss,     # a loss name or object
                   y,        # targets, already checked by `check_xy`
                   k,        # number of output units of the model
@@ -59,7 +60,7 @@ def check_targets(loss,     # a loss name or object
         raise ValueError(f"bce targets must lie in [0, 1] (a class 0/1 or a probability); {name} has {_value_range(y)}")
     if loss.name == "softmax_ce": _check_label_values(y, k, name)
 
-# %% ../nbs/10_training.ipynb #0057dade
+# %% ../nbs/10_training.ipynb #fb979f41
 def check_data(model,             # an `MLP` (has `sizes` and `output`)
                loss,              # a loss name or object
                X, y,              # inputs (n, n_in) and targets
@@ -75,7 +76,7 @@ def check_data(model,             # an `MLP` (has `sizes` and `output`)
     check_targets(loss, y, model.sizes[-1], names[1])
     return X, y
 
-# %% ../nbs/10_training.ipynb #f0bd610a
+# %% ../nbs/10_training.ipynb #c0e31887
 _CLASSIFICATION = ("bce", "softmax_ce")  # losses whose targets are classes: accuracy is recorded
 
 def _class_labels(y, k):
@@ -89,7 +90,7 @@ def _set_mode(model, mode):
     "Put `model` in 'train' or 'eval' mode if it has modes (dropout, batch norm)."
     if callable(getattr(model, mode, None)): getattr(model, mode)()
 
-# %% ../nbs/10_training.ipynb #ce635e66
+# %% ../nbs/10_training.ipynb #93e44ce6
 def _evaluate(model, X, y, loss):
     "Loss (and accuracy for classification) over every row of `X`, `y`, one chunk at a time; no checks (see `evaluate`)."
     _set_mode(model, "eval")
@@ -111,7 +112,7 @@ def accuracy(model, X, y):
     check_targets("softmax_ce" if model.sizes[-1] > 1 else "bce", y, model.sizes[-1])
     return _evaluate(model, X, y, get_loss("softmax_ce" if model.sizes[-1] > 1 else "bce"))[1]
 
-# %% ../nbs/10_training.ipynb #2ac16327
+# %% ../nbs/10_training.ipynb #2ba27042
 def predict(model, X): # (n, n_in) array or memory map
     "Predicted integer class labels (n,), as `layers.predict`, one chunk of rows at a time."
     X = check_array("X", X, ndim=2, what="(n_samples, n_features)")
@@ -124,7 +125,7 @@ def predict_proba(model, X): # (n, n_in) array or memory map
     _set_mode(model, "eval")
     return np.concatenate([layers.predict_proba(model, X[s]) for s in chunks(len(X), X.shape[1])])
 
-# %% ../nbs/10_training.ipynb #50d1aeaf
+# %% ../nbs/10_training.ipynb #5454ad03
 def clip_grad_norm(grads,     # gradient arrays (scaled in place)
                    max_norm): # largest allowed global norm c > 0
     "Scale all `grads` by $\\min(1, c/\\|g\\|)$ in place; return the global norm $\\|g\\|$ before clipping."
@@ -136,7 +137,7 @@ def clip_grad_norm(grads,     # gradient arrays (scaled in place)
         for g in grads: g *= max_norm / norm
     return norm
 
-# %% ../nbs/10_training.ipynb #312ef77e
+# %% ../nbs/10_training.ipynb #4d87fd20
 @dataclass
 class History:
     "What `fit` did: per-epoch losses, accuracies and learning rates (entry 0 = before training), the best epoch, why it stopped."
@@ -160,7 +161,8 @@ class History:
         "The per-epoch loss early stopping watches: validation loss if there is a validation set, else training loss."
         return self.val_loss or self.train_loss
 
-# %% ../nbs/10_training.ipynb #ccaf2f64
+# %% ../nbs/10_training.ipynb #7701257a
+@patch
 def _record(self: History, train, val):
     "Append one epoch's `(loss, acc)` for the training and (optional, `None`) validation set."
     for res, losses, accs in ((train, self.train_loss, self.train_acc), (val, self.val_loss, self.val_acc)):
@@ -168,23 +170,24 @@ def _record(self: History, train, val):
         losses.append(float(res[0]))
         if res[1] is not None: accs.append(res[1])
 
+@patch
 def _summary(self: History, epoch):
     "The losses and accuracies of `epoch` as one short line."
     return ", ".join(f"{k} {getattr(self, k)[epoch]:.4g}" for k in ("train_loss", "val_loss", "train_acc", "val_acc")
                      if len(getattr(self, k)) > epoch)
 
+@patch
 def _warning(self: History):
     "'' for a healthy run, else what went wrong and the usual fix."
     if self.stop_reason == "diverged": return f" -- diverged at epoch {self.diverged_epoch}: lower the learning rate"
     return " -- ended worse than it started: lower the learning rate" if self.worse_than_start else ""
 
-def _repr(self: History):
+@patch
+def __repr__(self: History):
     return (f"History(epochs={self.epochs}, stop_reason={self.stop_reason!r}, best_epoch={self.best_epoch}: "
             f"{self._summary(self.best_epoch)}){self._warning()}")
 
-History._record, History._summary, History._warning, History.__repr__ = _record, _summary, _warning, _repr
-
-# %% ../nbs/10_training.ipynb #9bb1225f
+# %% ../nbs/10_training.ipynb #c7fb0964
 EVENTS = ("before_fit", "before_epoch", "before_step", "after_epoch", "after_fit")
 
 class Run:
@@ -205,7 +208,7 @@ class Run:
         val = None if self.X_val is None else _evaluate(self.model, self.X_val, self.y_val, self.loss)
         self.history._record(_evaluate(self.model, self.X, self.y, self.loss), val)
 
-# %% ../nbs/10_training.ipynb #7bf409f3
+# %% ../nbs/10_training.ipynb #05ff82a1
 def snapshot_weights(model):
     "Copies of every parameter array of `model`, in `parameters()` order."
     return [p.copy() for p, _ in model.parameters()]
@@ -214,7 +217,7 @@ def restore_weights(model, weights):
     "Copy saved `weights` back into the model's parameter arrays (in place)."
     for (p, _), w in zip(model.parameters(), weights): p[...] = w
 
-# %% ../nbs/10_training.ipynb #a161d749
+# %% ../nbs/10_training.ipynb #bfbefc1f
 class EarlyStopping:
     "Track the best epoch of the monitored loss, stop after `patience` epochs without improvement, restore the best weights."
     order = 10
@@ -238,7 +241,7 @@ class EarlyStopping:
         if self.restore_best: restore_weights(run.model, self.best)
         elif run.stop_reason == "diverged": restore_weights(run.model, self.last)
 
-# %% ../nbs/10_training.ipynb #d625f723
+# %% ../nbs/10_training.ipynb #fa6ceadc
 def zero_output_loss(model, y, loss):
     "The loss of a network that knows nothing: every output pre-activation $z^{(D)} = 0$, for targets `y` (in chunks)."
     loss, k, n = get_loss(loss), model.sizes[-1], len(y)
@@ -254,7 +257,7 @@ class DivergenceWatch:
     def after_epoch(self, run):
         if not run.history.train_loss[-1] <= self.threshold: run.stop_reason = "diverged"
 
-# %% ../nbs/10_training.ipynb #e3f04bff
+# %% ../nbs/10_training.ipynb #e8896d89
 class ClipGradNorm:
     "Clip the global gradient norm to `max_norm` before every optimizer step; `norms` keeps each step's norm before clipping."
     def __init__(self, max_norm): self.max_norm = check_number("max_norm", max_norm, 0, lo_open=True)  # c > 0
@@ -271,7 +274,7 @@ class ProgressBar:
     def after_epoch(self, run): self.bar.comment = run.history._summary(run.epoch); self.bar.update(run.epoch)
     def after_fit(self, run): self.bar.on_iter_end()
 
-# %% ../nbs/10_training.ipynb #ce708d1c
+# %% ../nbs/10_training.ipynb #e90442bc
 OPTIMIZERS = {"sgd": {}, "momentum": {"momentum": 0.9}}  # name -> SGD keyword arguments
 
 def make_optimizer(model,           # the model `fit` trains
@@ -289,7 +292,7 @@ def make_optimizer(model,           # the model `fit` trains
         raise ValueError("optimizer was built for another model: its parameters are not this model's; build it from the model you pass to fit")
     return optimizer
 
-# %% ../nbs/10_training.ipynb #5abbd664
+# %% ../nbs/10_training.ipynb #756a2424
 def _callbacks(callbacks, patience, restore_best, progress):
     "The callbacks of one run: the user's, plus a `DivergenceWatch`, an `EarlyStopping` and a `ProgressBar` unless given."
     cbs = list(callbacks)
@@ -302,7 +305,7 @@ def _callbacks(callbacks, patience, restore_best, progress):
     if not any(isinstance(cb, DivergenceWatch) for cb in cbs): cbs.append(DivergenceWatch())
     return cbs + [ProgressBar()] if progress else cbs
 
-# %% ../nbs/10_training.ipynb #901537d0
+# %% ../nbs/10_training.ipynb #9307cfa4
 def _split(model, loss, X, y, validation, rng):
     "`X, y, X_val, y_val`: a split-off fraction as `Rows` views of the caller's arrays, a given pair checked; `None`s without validation."
     if validation is None: return X, y, None, None
@@ -315,7 +318,7 @@ def _split(model, loss, X, y, validation, rng):
     train, val, _ = split_indices(len(y), frac, 0.0, rng)
     return Rows(X, train), Rows(y, train), Rows(X, val), Rows(y, val)
 
-# %% ../nbs/10_training.ipynb #20dc7230
+# %% ../nbs/10_training.ipynb #152a79d1
 def _train_epoch(run, batch_size, rng):
     "One pass of mini-batch steps over the training rows; `False` as soon as a batch loss is not finite."
     model, X, y, loss, opt = run.model, run.X, run.y, run.loss, run.opt
@@ -327,7 +330,7 @@ def _train_epoch(run, batch_size, rng):
         opt.step()
     return True
 
-# %% ../nbs/10_training.ipynb #015947ca
+# %% ../nbs/10_training.ipynb #b681ef30
 def fit(model,              # an `MLP`
         X, y,               # training data: `X` (n, n_in) array or memory map; `y` labels (n,), one-hot (n, K) or targets
         loss="mse",         # a loss name or object
@@ -353,7 +356,7 @@ def fit(model,              # an `MLP`
     run = Run(model, opt, loss, *_split(model, loss, X, y, validation, rng), epochs, cbs)
     return _fit_loop(run, batch_size, rng, schedule)
 
-# %% ../nbs/10_training.ipynb #0311cc5e
+# %% ../nbs/10_training.ipynb #ea8416d5
 def _fit_loop(run, batch_size, rng, schedule):
     "Measure the untrained network, then train epoch by epoch until the budget is used or a callback stops the run."
     h, opt = run.history, run.opt
