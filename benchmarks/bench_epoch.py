@@ -6,23 +6,27 @@ and validation sets before and after the epoch (what `fit(..., epochs=1, validat
 process, alternated, fastest of `RUNS`. The 1M set (3 GB) is a memory-mapped `.npy` file written in chunks.
 
 Memory, as a multiple of X's size:
-- `numpy peak`: tracemalloc's peak during a separate (untimed) `fit` call: every array numpy allocated;
+- `numpy peak`: tracemalloc's peak during a separate (untimed) `fit` call: every array numpy allocated (batches,
+  chunks, activations, the optimizer's scratch and the best-epoch weight snapshots; not the network itself);
 - `anon RSS`: the growth of the process's anonymous resident memory (RssAnon, sampled every 2 ms) during the timed
   call, for both sides; pages of a memory-mapped file are file-backed (RssFile), the OS drops them at will, so they
   are not counted.
 
-Run: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PYTHONPATH=$PWD python benchmarks/bench_epoch.py [--quick]
+Run: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PYTHONPATH=$PWD python benchmarks/bench_epoch.py [--quick] [--threads N]
+(--quick: 10k and 100k only; --threads: BLAS threads of both sides, default 1: on a loaded 2-core machine two
+threads make every matmul 10x slower for numpy and torch alike)
 """
 import gc, os, sys, tempfile, threading, time, tracemalloc, warnings
 from pathlib import Path
 import numpy as np
 import torch
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 from backprop_nb.layers import MLP
 from backprop_nb.training import fit
 
 SIZES, D, K, BATCH, LR = 784, 784, 10, 128, 0.1
 QUICK = "--quick" in sys.argv
+THREADS = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 1  # both sides; 1 is stable on a busy machine
 NS = [10_000, 100_000] + ([] if QUICK else [1_000_000])
 RUNS = {10_000: 5, 100_000: 3, 1_000_000: 2}
 MMAP_FROM = 1_000_000
@@ -58,8 +62,8 @@ class AnonPeak:
         self.stop = True; self.t.join(); self.peak = max(self.peak, self._rss() - self.base)
 
 
-def run_fit(X, y, dtype):
-    net = MLP([D, 128, K], "relu", "identity", seed=0, dtype=dtype)
+def run_fit(X, y, dtype, net=None):
+    net = net or MLP([D, 128, K], "relu", "identity", seed=0, dtype=dtype)
     return fit(net, X, y, loss="softmax_ce", lr=LR, epochs=1, batch_size=BATCH, validation=0.1, seed=0, progress=False)
 
 
@@ -105,8 +109,10 @@ def timed(f, *args):
 
 
 def numpy_peak(X, y, dtype):
+    "Peak of numpy's allocations during `fit`, the network's own weights and gradients excluded (built before)."
+    net = MLP([D, 128, K], "relu", "identity", seed=0, dtype=dtype)
     gc.collect(); tracemalloc.start()
-    try: run_fit(X, y, dtype)
+    try: run_fit(X, y, dtype, net)
     finally: peak = tracemalloc.get_traced_memory()[1]; tracemalloc.stop()
     return peak
 
@@ -117,7 +123,7 @@ def blas():
 
 
 def main():
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(THREADS); threadpool_limits(THREADS)
     print(f"numpy {np.__version__}, torch {torch.__version__}; BLAS: {blas()}")
     print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}\n")
     print("| n | data | model | fit epoch (s) | torch epoch (s) | ratio | fit numpy peak / X | fit anon RSS / X | torch anon RSS / X |")
