@@ -26,7 +26,7 @@ def stuck(act, z, a=None, # activation object, its pre-activations z and (option
 # %% ../nbs/12a_training_dynamics.ipynb #f1de98d3
 def _hist_range(act, a0):
     "Histogram range of a layer: the output range of a bounded `act`, else [min(0, min a0), 3 max a0] from the untrained layer."
-    lo, hi = (float(v) for v in act(np.array([-50.0, 50.0])))
+    lo, hi = (float(v) for v in act(np.array([-1e3, 1e3])))
     if np.isfinite([lo, hi]).all() and hi - lo <= 2: return lo, hi
     lo = min(0.0, float(a0.min()))
     return lo, max(3 * float(a0.max()), lo + 1e-6)
