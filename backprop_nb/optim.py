@@ -8,9 +8,9 @@ Docs: https://backprop-nb.github.io/backprop_nb/optim.html.md"""
 __all__ = ['OPTIMIZERS', 'Optimizer', 'SGD', 'RMSProp', 'Adam', 'AdamW', 'get_optimizer', 'StepLR', 'WarmupCosine']
 
 # %% ../nbs/07_optim.ipynb #8c5a1628
-import inspect, math
+import inspect
 import numpy as np
-from .validation import check_bool, check_choice, check_int, check_number, describe, is_number
+from .validation import check_bool, check_choice, check_int, check_number, describe
 
 # %% ../nbs/07_optim.ipynb #55f18089
 def _param_pairs(model): # a model with `parameters()` or a list of (param, grad) arrays
@@ -46,11 +46,7 @@ class Optimizer:
     @property
     def lr(self): return self._lr
     @lr.setter
-    def lr(self, lr):
-        if not is_number(lr): raise TypeError(f"lr must be a number, got {describe(lr)}")
-        lr = float(lr)
-        if not (math.isfinite(lr) and lr > 0): raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-        self._lr = lr
+    def lr(self, lr): self._lr = check_number("lr", lr, lo=0, lo_open=True)
 
     def step(self):
         "Update every parameter in place (one call of `update` per pair)."

@@ -103,10 +103,10 @@ def test_warmup_cosine_matches_torch(warmup, total, min_lr):
 
 w, g = np.zeros(3), np.ones(3)
 BAD = [  # (constructor, error type, text in the message)
-    (lambda: SGD([(w, g)], 0), ValueError, "lr must be a finite number > 0, got 0.0"),
-    (lambda: SGD([(w, g)], -0.1), ValueError, "lr must be a finite number > 0"),
-    (lambda: SGD([(w, g)], math.inf), ValueError, "lr must be a finite number > 0, got inf"),
-    (lambda: SGD([(w, g)], math.nan), ValueError, "lr must be a finite number > 0, got nan"),
+    (lambda: SGD([(w, g)], 0), ValueError, "lr must be a number > 0, got 0.0"),
+    (lambda: SGD([(w, g)], -0.1), ValueError, "lr must be a number > 0, got -0.1"),
+    (lambda: SGD([(w, g)], math.inf), ValueError, "lr must be a finite number, got inf"),
+    (lambda: SGD([(w, g)], math.nan), ValueError, "lr must be a finite number, got nan"),
     (lambda: SGD([(w, g)], "0.1"), TypeError, "lr must be a number, got '0.1'"),
     (lambda: SGD([(w, g)], True), TypeError, "lr must be a number, got True"),
     (lambda: SGD([(w, g)], None), TypeError, "lr must be a number, got None"),
