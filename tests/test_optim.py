@@ -203,4 +203,9 @@ def test_batchnorm_net_matches_torch(config):
         topt.step()
     theirs = [p.detach().numpy() for p in model.parameters()]
     assert len(theirs) == len(net.parameters()) == 10
-    for (p, _), q in zip(net.parameters(), theirs): assert rel_error(p, q.T if q.ndim == 2 else q) <= REL
+    # a hidden layer's b is cancelled by the BatchNorm after it: its gradient is rounding noise, which Adam and RMSProp
+    # scale up to real steps, differently in each library; it changes no training-mode output, so it is left out
+    cancelled = {1, 5}
+    for k, ((p, _), q) in enumerate(zip(net.parameters(), theirs)):
+        if k not in cancelled: assert rel_error(p, q.T if q.ndim == 2 else q) <= REL, k
+    assert rel_error(net.forward(X[0]), model(torch.from_numpy(X[0])).detach().numpy()) <= REL  # training mode: batch statistics
