@@ -10,17 +10,19 @@ __all__ = ['max_grad', 'stuck', 'ActivationStats', 'plot_activation_stats', 'plo
 # %% ../nbs/12a_training_dynamics.ipynb #51054efd
 import numpy as np
 from fastcore.basics import patch
+from .activations import get_activation
 from .validation import check_array, check_int, check_number, describe
 
 # %% ../nbs/12a_training_dynamics.ipynb #c4e1bf2f
-def max_grad(act): # an activation object from `activations`
+def max_grad(act): # an activation name or object from `activations`
     "The largest derivative $\\max_z f'(z)$ of `act`, found on a grid of $z$ in [-4, 4] (where the maximum of the usual activations lies)."
-    z = np.linspace(-4, 4, 81)
+    act, z = get_activation(act), np.linspace(-4, 4, 81)
     return float(act.grad(z, act(z)).max())
 
-def stuck(act, z, a=None, # activation object, its pre-activations z and (optional) outputs a = f(z)
+def stuck(act, z, a=None, # activation (name or object), its pre-activations z and (optional) outputs a = f(z)
           tol=0.01):      # stuck where f'(z) < tol · max f'
     "Boolean mask, shape of `z`: the units whose local derivative $f'(z)$ is below `tol` times its maximum."
+    act, z = get_activation(act), check_array("z", z)
     return act.grad(z, act(z) if a is None else a) < tol * max_grad(act)
 
 # %% ../nbs/12a_training_dynamics.ipynb #f1de98d3
@@ -45,6 +47,7 @@ class ActivationStats:
                  bins=30,        # histogram bins per layer
                  tol=0.01):      # a unit is stuck where f'(z) < tol · max f'
         self.X = None if X is None else check_array("X", X, ndim=2, what="(n_samples, n_features)")
+        if self.X is not None and len(self.X) == 0: raise ValueError("X is empty: pass at least one sample to record on")
         self.n, self.bins = check_int("n", n, lo=1), check_int("bins", bins, lo=2)
         self.tol = check_number("tol", tol, 0, 1, lo_open=True, hi_open=True)
 
@@ -86,6 +89,11 @@ def _record(self: ActivationStats, epoch, acts):
     self.hist.append([np.histogram(np.clip(a, *r), self.bins, r)[0] for a, r in zip(acts, self.ranges)])
 
 # %% ../nbs/12a_training_dynamics.ipynb #cc07488a
+def _check_stats(stats):
+    "Raise unless `stats` is an `ActivationStats` that has recorded a `fit`."
+    if not isinstance(stats, ActivationStats): raise TypeError(f"stats must be an ActivationStats, got {describe(stats)}")
+    if not getattr(stats, "grad_norm", None): raise ValueError("stats has no epochs recorded yet: pass it to fit(..., callbacks=[stats]) first")
+
 def _layer_colors(n):
     "`n` colours from the input side (dark) to the output side (light)."
     import matplotlib.pyplot as plt
@@ -95,6 +103,7 @@ def plot_activation_stats(stats,       # an `ActivationStats` after `fit`
                           layers=None, # hidden-layer indices (0-based) to draw; None: all
                           title=""):   # figure title
     "Mean, std, stuck (solid) and dead (dashed) fractions of hidden layers, and their (and the output layer's) gradient norms, per epoch."
+    _check_stats(stats)
     import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, 4, figsize=(10, 2.3))
     E, n_hidden = stats.epochs, len(stats.std[0])
@@ -113,6 +122,7 @@ def plot_activation_hist(stats,       # an `ActivationStats` after `fit`
                          layers=None, # hidden-layer indices (0-based) to draw; None: all
                          title=""):   # figure title
     "The colorful dimension: each hidden layer's histogram of activations (colour = log(1 + count)) over the epochs."
+    _check_stats(stats)
     import matplotlib.pyplot as plt
     layers = range(len(stats.ranges)) if layers is None else layers
     H = np.log1p(np.array(stats.hist, dtype=float))  # (epochs, layers, bins)

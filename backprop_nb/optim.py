@@ -8,7 +8,7 @@ Docs: https://backprop-nb.github.io/backprop_nb/optim.html.md"""
 __all__ = ['OPTIMIZERS', 'Optimizer', 'SGD', 'RMSProp', 'Adam', 'AdamW', 'get_optimizer', 'StepLR', 'WarmupCosine']
 
 # %% ../nbs/07_optim.ipynb #8c5a1628
-import inspect
+import inspect, math
 import numpy as np
 from .validation import check_bool, check_choice, check_int, check_number, describe
 
@@ -218,6 +218,6 @@ class WarmupCosine:
         base_lr = check_number("base_lr", base_lr, lo=0, lo_open=True)
         if base_lr < self.min_lr: raise ValueError(f"base_lr ({base_lr}) must be >= min_lr ({self.min_lr})")
         if e < W: return base_lr * (e + 1) / (W + 1)
-        return self.min_lr + (base_lr - self.min_lr) * (1 + np.cos(np.pi * (e - W) / (T - W))) / 2
+        return self.min_lr + (base_lr - self.min_lr) * (1 + math.cos(math.pi * (e - W) / (T - W))) / 2
 
     def __repr__(self): return f"WarmupCosine(warmup={self.warmup}, total={self.total}, min_lr={self.min_lr})"

@@ -66,3 +66,15 @@ def test_bad_arguments(kw, error, text):
 def test_model_without_dense_layers_is_refused():
     with pytest.raises(TypeError, match="at least two Dense layers"):
         ActivationStats().before_fit(SimpleNamespace(model=object(), X=np.zeros((2, 2))))
+
+def test_plots_refuse_what_is_not_a_recorded_run():
+    from backprop_nb.dynamics import plot_activation_hist, plot_activation_stats
+    for plot in (plot_activation_hist, plot_activation_stats):
+        with pytest.raises(TypeError, match="stats must be an ActivationStats"): plot(None)
+        with pytest.raises(ValueError, match="no epochs recorded yet"): plot(ActivationStats())
+
+def test_names_work_like_activation_objects():
+    z = np.linspace(-9, 9, 7)
+    assert (stuck("tanh", z) == stuck(get_activation("tanh"), z)).all() and max_grad("sigmoid") == pytest.approx(0.25)
+    with pytest.raises(ValueError, match="unknown activation"): stuck("sigmoidd", z)
+    with pytest.raises(ValueError, match="X is empty"): ActivationStats(X=np.zeros((0, 2)))
