@@ -1,4 +1,6 @@
-"""One training step (forward + loss + backward + SGD or Adam update; a BatchNorm net too): backprop_nb vs PyTorch eager CPU.
+"""One training step (forward + loss + backward + SGD or Adam update): backprop_nb vs PyTorch eager CPU.
+
+`--batchnorm` puts a BatchNorm in every hidden layer of both networks (`MLP(..., batchnorm=True)` vs `BatchNorm1d`).
 
 Run (the OpenBLAS overrides some shells set would pin a slower kernel, so unset them):
 
@@ -19,12 +21,11 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from backprop_nb.layers import MLP
 from backprop_nb.optim import get_optimizer
 
-CASES = [  # sizes, batch, hidden activation, output activation, loss, BatchNorm after every hidden layer's z
-    ([2, 16, 16, 1], 100, "tanh", "sigmoid", "bce", False),
-    ([784, 128, 10], 128, "relu", "identity", "softmax_ce", False),
-    ([784, 512, 512, 10], 256, "relu", "identity", "softmax_ce", False),
-    ([784, 512, 512, 10], 256, "relu", "identity", "softmax_ce", True),
-    ([1024, 4096, 4096, 10], 1024, "relu", "identity", "softmax_ce", False),
+CASES = [  # sizes, batch, hidden activation, output activation, loss
+    ([2, 16, 16, 1], 100, "tanh", "sigmoid", "bce"),
+    ([784, 128, 10], 128, "relu", "identity", "softmax_ce"),
+    ([784, 512, 512, 10], 256, "relu", "identity", "softmax_ce"),
+    ([1024, 4096, 4096, 10], 1024, "relu", "identity", "softmax_ce"),
 ]
 REPEATS, MIN_REPEATS, BLOCK_SECONDS, CASE_SECONDS = 15, 3, 0.05, 20  # timing budget per case and dtype
 TORCH_LOSS = {"bce": torch.nn.BCELoss, "softmax_ce": torch.nn.CrossEntropyLoss}
@@ -50,7 +51,7 @@ def _timed(f, steps=1):
     for _ in range(steps): f()
     return (time.perf_counter() - t) / steps
 
-def make_steps(sizes, batch, act, out, loss, batchnorm, dtype, optimizer):
+def make_steps(sizes, batch, act, out, loss, dtype, optimizer, batchnorm=False):
     "Build equal networks and data; return one-step closures (ours, torch)."
     rng = np.random.default_rng(0)
     X = rng.standard_normal((batch, sizes[0])).astype(dtype)
@@ -66,9 +67,9 @@ def make_steps(sizes, batch, act, out, loss, batchnorm, dtype, optimizer):
         topt.zero_grad(); tloss(model(Xt), yt).backward(); topt.step()
     return ours, theirs
 
-def bench(sizes, batch, act, out, loss, batchnorm, dtype, optimizer, with_peak=False):
+def bench(sizes, batch, act, out, loss, dtype, optimizer, with_peak=False, batchnorm=False):
     "Alternate blocks of steps (and a peak matmul); return per-step seconds (ours, torch) and the best matmul GFLOP/s."
-    ours, theirs = make_steps(sizes, batch, act, out, loss, batchnorm, dtype, optimizer)
+    ours, theirs = make_steps(sizes, batch, act, out, loss, dtype, optimizer, batchnorm)
     ours(); theirs()  # warm up
     steps = max(1, int(BLOCK_SECONDS / max(_timed(ours), _timed(theirs))))
     matmul, flops = matmul_seconds(dtype) if with_peak else (lambda: np.inf, 0)
@@ -80,6 +81,7 @@ def bench(sizes, batch, act, out, loss, batchnorm, dtype, optimizer, with_peak=F
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, help="BLAS and torch threads (default: numpy's BLAS threads)")
+    parser.add_argument("--batchnorm", action="store_true", help="a BatchNorm in every hidden layer of both networks")
     parser.add_argument("--optimizers", nargs="+", default=list(OPTIMIZERS), choices=list(OPTIMIZERS), help="update rules to time")
     args = parser.parse_args()
     threads = args.threads
@@ -87,17 +89,17 @@ def main():
     threads, kernel = blas_threads()
     torch.set_num_threads(threads)
     print(f"numpy {np.__version__} BLAS: {kernel}; torch {torch.__version__} threads={torch.get_num_threads()}")
-    print(f"{'case':<25}{'opt':<6}{'dtype':<9}{'ours min':>10}{'med':>10}{'torch min':>10}{'med':>10}{'ratio min':>10}{'med':>6}"
+    print(f"{'case':<28}{'opt':<6}{'dtype':<9}{'ours min':>10}{'med':>10}{'torch min':>10}{'med':>10}{'ratio min':>10}{'med':>6}"
           "  GFLOP/s (share of matmul peak)  [ms per step]")
-    for (sizes, batch, act, out, loss, batchnorm), optimizer in ((case, o) for case in CASES for o in args.optimizers):
+    for (sizes, batch, act, out, loss), optimizer in ((case, o) for case in CASES for o in args.optimizers):
         for dtype in (np.float32, np.float64):
             large = batch >= 1024
-            t_ours, t_torch, peak = bench(sizes, batch, act, out, loss, batchnorm, dtype, optimizer, with_peak=large)
+            t_ours, t_torch, peak = bench(sizes, batch, act, out, loss, dtype, optimizer, with_peak=large, batchnorm=args.batchnorm)
             o, t = (min(t_ours), statistics.median(t_ours)), (min(t_torch), statistics.median(t_torch))
             rate = step_flops(sizes, batch) / o[0] / 1e9
             frac = f"  {rate:.0f} of {peak:.0f} ({rate / peak:.0%})" if large else ""
-            name = f"{'-'.join(map(str, sizes))} b{batch}{' BN' if batchnorm else ''}"
+            name = f"{'-'.join(map(str, sizes))} b{batch}{' bn' if args.batchnorm else ''}"
             ms = "".join(f"{v * 1e3:10.4g}" for v in (*o, *t))
-            print(f"{name:<25}{optimizer:<6}{np.dtype(dtype).name:<9}{ms}{o[0] / t[0]:10.2f}{o[1] / t[1]:6.2f}{frac}")
+            print(f"{name:<28}{optimizer:<6}{np.dtype(dtype).name:<9}{ms}{o[0] / t[0]:10.2f}{o[1] / t[1]:6.2f}{frac}")
 
 if __name__ == "__main__": main()
