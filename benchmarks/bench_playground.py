@@ -104,7 +104,9 @@ def play_in_browser(page, runs=3):
         page.evaluate("window.__changes = []")
         play.dispatch_event("click")   # from the end of a run, play starts over at epoch 0
         page.wait_for_function("() => document.querySelector('.bp-epoch').innerText.trim() === 'epoch 60 / 60'"
-                               " && window.__changes.length > 5", timeout=120_000, polling=50)
+                               " && window.__changes.length > 5"   # the run is over and play has paused itself:
+                               " && document.querySelector('.bp-play button i').classList.contains('fa-play')",
+                               timeout=120_000, polling=50)
         t = page.evaluate("window.__changes")
         fps.append((len(t) - 1) / (t[-1] - t[0]) * 1e3)
     return fps
