@@ -7,7 +7,7 @@ Docs: https://backprop-nb.github.io/backprop_nb/sanity_checks.html.md"""
 # %% auto #0
 __all__ = ['expected_initial_loss', 'overfit_tiny', 'max_grad_error', 'SanityReport', 'sanity_checks']
 
-# %% ../nbs/10b_sanity_checks.ipynb #s02
+# %% ../nbs/10b_sanity_checks.ipynb #s03
 import copy
 import numpy as np
 from .validation import check_int, check_number, check_xy
@@ -16,7 +16,7 @@ from .losses import get_loss
 from .neuron import Table
 from .training import fit
 
-# %% ../nbs/10b_sanity_checks.ipynb #s05
+# %% ../nbs/10b_sanity_checks.ipynb #s06
 def expected_initial_loss(loss,               # a loss name or `Loss`
                           y,                  # targets for the samples
                           n_out,              # K, the number of output units
@@ -26,7 +26,7 @@ def expected_initial_loss(loss,               # a loss name or `Loss`
     y = np.asarray(y)
     return get_loss(loss)(get_activation(output)(np.zeros((len(y), n_out))), y)
 
-# %% ../nbs/10b_sanity_checks.ipynb #s12
+# %% ../nbs/10b_sanity_checks.ipynb #s14
 def overfit_tiny(model,        # an `MLP` (anything `fit` trains); it is copied, never changed
                  X, y,         # the data; `n` rows are drawn from it
                  loss,         # a loss name or `Loss`
@@ -41,7 +41,7 @@ def overfit_tiny(model,        # an `MLP` (anything `fit` trains); it is copied,
                restore_best=False, seed=seed, progress=False)
     return hist.train_loss[0], hist.train_loss[-1], hist
 
-# %% ../nbs/10b_sanity_checks.ipynb #s15
+# %% ../nbs/10b_sanity_checks.ipynb #s17
 def max_grad_error(model,   # a float64 model with `forward`, `backward_loss`, `parameters`; it is copied
                    X, y,    # a few samples (every weight costs 2 forward passes over them)
                    loss):   # a loss name or `Loss`
@@ -55,13 +55,13 @@ def max_grad_error(model,   # a float64 model with `forward`, `backward_loss`, `
     worst = int(np.argmax(errors))
     return errors[worst], worst
 
-# %% ../nbs/10b_sanity_checks.ipynb #s18
+# %% ../nbs/10b_sanity_checks.ipynb #s20
 class SanityReport(Table):
     "The table `sanity_checks` returns; `passed` is True when every check passed."
     @property
     def passed(self): return all(r["passed"] for r in self.rows)
 
-# %% ../nbs/10b_sanity_checks.ipynb #s19
+# %% ../nbs/10b_sanity_checks.ipynb #s21
 def _output_activation(model):
     "The output layer's activation (the last layer that has one)."
     return next(l.act for l in reversed(model.layers) if hasattr(l, "act"))
@@ -75,7 +75,7 @@ def _initial_loss_row(m, X, y, loss, tol):
                           if got > want else "far below chance: do the inputs contain the targets?")
     return dict(key="initial_loss", check="initial loss", value=got, target=want, passed=ok, note=note)
 
-# %% ../nbs/10b_sanity_checks.ipynb #s20
+# %% ../nbs/10b_sanity_checks.ipynb #s22
 def _overfit_row(m, X, y, loss, n, lr, epochs, tol, seed):
     "Row 2: the loss of `n` samples after `epochs` full-batch steps, vs `tol` times its start."
     start, end, hist = overfit_tiny(m, X, y, loss, n, lr, epochs, seed)
@@ -95,7 +95,7 @@ def _gradient_row(m, X, y, loss, n_grad, seed):
     return dict(key="gradients", check="gradient check", value=err, target=TOL, passed=err <= TOL,
                 note=f"worst: parameters()[{where}]" + ("" if err <= TOL else ": the backward pass is wrong"))
 
-# %% ../nbs/10b_sanity_checks.ipynb #s21
+# %% ../nbs/10b_sanity_checks.ipynb #s23
 def sanity_checks(model,            # an `MLP` (anything with `forward`, `backward_loss`, `parameters`, `layers`)
                   X, y,             # training data: `X` (n, n_in); `y` labels, one-hot rows or targets
                   loss,             # a loss name or `Loss`
