@@ -11,6 +11,7 @@ __all__ = ['expected_initial_loss', 'overfit_tiny', 'max_grad_error', 'SanityRep
 import copy
 import numpy as np
 from .validation import check_int, check_number, check_xy
+from .activations import get_activation
 from .gradcheck import numerical_grad, rel_error, TOL
 from .losses import get_loss
 from .neuron import Table
@@ -22,7 +23,6 @@ def expected_initial_loss(loss,               # a loss name or `Loss`
                           n_out,              # K, the number of output units
                           output="identity"): # the output activation `f` (an `Activation`)
     "The loss $L$ of the prediction $\\hat y = f(0)$ for every sample: what an untrained network scores."
-    from backprop_nb.activations import get_activation
     y = np.asarray(y)
     return get_loss(loss)(get_activation(output)(np.zeros((len(y), n_out))), y)
 
@@ -36,6 +36,7 @@ def overfit_tiny(model,        # an `MLP` (anything `fit` trains); it is copied,
                  seed=0):      # picks the subset
     "Train a copy of `model` on `n` random samples; return `(loss before, loss after, history)`."
     X, y = check_xy(X, y)
+    n, seed = check_int("n", n, 1), check_int("seed", seed, 0)  # lr and epochs are checked by `fit`
     idx = np.sort(np.random.default_rng(seed).choice(len(X), size=min(n, len(X)), replace=False))
     hist = fit(copy.deepcopy(model), X[idx], y[idx], loss=loss, lr=lr, epochs=epochs, batch_size=len(idx),
                restore_best=False, seed=seed, progress=False)
@@ -49,9 +50,8 @@ def max_grad_error(model,   # a float64 model with `forward`, `backward_loss`, `
     m, loss = copy.deepcopy(model), get_loss(loss)
     m.forward(X); m.backward_loss(loss, y)
     errors = []
-    for p, g in m.parameters():
-        analytic = g.copy()  # the closure below re-runs forward only: the gradients stay as computed
-        errors.append(rel_error(analytic, numerical_grad(lambda _: loss(m.forward(X), y), p)))
+    for p, g in m.parameters():  # `forward` leaves the gradients as `backward_loss` filled them
+        errors.append(rel_error(g, numerical_grad(lambda _: loss(m.forward(X), y), p)))
     worst = int(np.argmax(errors))
     return errors[worst], worst
 
