@@ -201,18 +201,22 @@ class Run:
         for f in self._hooks[event]: f(self)
 
     def measure(self):
-        "Append the current network's loss (and accuracy) on the training and validation sets to the history."
-        val = None if self.X_val is None else _evaluate(self.model, self.X_val, self.y_val, self.loss)
-        self.history._record(_evaluate(self.model, self.X, self.y, self.loss), val)
+        "Append the current network's loss (and accuracy) on the training and validation sets, in evaluation mode, to the history."
+        training = self.model.training
+        self.model.eval()  # Dropout off, BatchNorm on its running statistics: the network as it will be used
+        try:
+            val = None if self.X_val is None else _evaluate(self.model, self.X_val, self.y_val, self.loss)
+            self.history._record(_evaluate(self.model, self.X, self.y, self.loss), val)
+        finally: self.model.train(training)
 
 # %% ../nbs/10_training.ipynb #7bf409f3
 def snapshot_weights(model):
-    "Copies of every parameter array of `model`, in `parameters()` order."
-    return [p.copy() for p, _ in model.parameters()]
+    "Copies of every parameter (and BatchNorm running statistic) of `model`: `model.snapshot()`."
+    return model.snapshot()
 
 def restore_weights(model, weights):
-    "Copy saved `weights` back into the model's parameter arrays (in place)."
-    for (p, _), w in zip(model.parameters(), weights): p[...] = w
+    "Copy saved `weights` back into the model in place: `model.restore(weights)`."
+    model.restore(weights)
 
 # %% ../nbs/10_training.ipynb #a161d749
 class EarlyStopping:
@@ -363,7 +367,7 @@ def _fit_loop(run, batch_size, rng, schedule):
     run("before_fit")
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a blow-up is detected and reported
         for run.epoch in range(1, run.epochs + 1):
-            if schedule is not None: opt.lr = schedule(run.epoch - 1, base_lr)
+            if schedule is not None: opt.lr = check_number(f"the lr returned by schedule({run.epoch - 1}, {base_lr:g})", schedule(run.epoch - 1, base_lr), lo=0, lo_open=True)
             h.lr.append(float(opt.lr))
             run("before_epoch")
             if not _train_epoch(run, batch_size, rng): run.stop_reason = "diverged"

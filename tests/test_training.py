@@ -195,9 +195,9 @@ def test_progress_bar_outside_a_notebook(capsys):
 
 X0, y0 = make_moons(20, seed=0)
 BAD = [
-    (dict(lr=0), ValueError, "lr must be a finite number > 0"),
-    (dict(lr=float("inf")), ValueError, "lr must be a finite number > 0"),
-    (dict(lr=-1), ValueError, "lr must be a finite number > 0"),
+    (dict(lr=0), ValueError, "lr must be a number > 0, got 0.0"),
+    (dict(lr=float("inf")), ValueError, "lr must be a finite number, got inf"),
+    (dict(lr=-1), ValueError, "lr must be a number > 0, got -1.0"),
     (dict(epochs=0), ValueError, "epochs must be an integer >= 1"),
     (dict(epochs=2.5), TypeError, "epochs must be an integer"),
     (dict(batch_size=0), ValueError, "batch_size must be an integer >= 1"),
@@ -331,7 +331,7 @@ def test_schedule_sets_lr_per_epoch_and_history_records_it():
     h = fit(MLP([2, 4, 1], "tanh", "sigmoid"), X, y, loss="bce", lr=0.8, epochs=6, progress=False,
             schedule=lambda epoch, base_lr: base_lr / (1 + epoch), callbacks=[Watch()])
     assert h.lr == [0.8] + seen and seen == [0.8 / (1 + e) for e in range(6)]
-    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
+    with pytest.raises(ValueError, match=r"the lr returned by schedule\(0, 0.1\) must be a number > 0, got -1.0"):
         fit(MLP([2, 4, 1], "tanh", "sigmoid"), X, y, loss="bce", epochs=2, progress=False, schedule=lambda e, lr: -1.0)
 
 
