@@ -52,6 +52,16 @@ def test_notebook_links_the_notation(stem):
     assert link in after, f"{stem}: the cell after the title cell does not link {link}"
 
 
+@pytest.mark.parametrize("stem", ORDER)
+def test_title_cell_holds_only_title_and_description(stem):
+    "nbdev makes the title cell the page's title and description and drops the rest of it from the docs page."
+    cs = cells(stem)
+    i = navlinks.title_index({"cells": cs})
+    assert i is not None, f"{stem} has no '# Title' cell"
+    _, rest = navlinks.split_title("".join(cs[i]["source"]))
+    assert not rest, f"{stem}: text after the description would vanish from the docs page: {rest[:80]!r}"
+
+
 def test_notation_anchor():
     src = "".join("".join(c["source"]) for c in cells("index") if c["cell_type"] == "markdown")
     assert src.count('<a id="notation"></a>') == 1 and "## Notation" in src

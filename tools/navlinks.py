@@ -1,17 +1,23 @@
 #!/usr/bin/env python
-"""Write the "previous / next" links at the end of every notebook, in reading order.
+"""Write the course navigation into every notebook: the notation link at the top, "previous / next" at the end.
 
-    python tools/navlinks.py           # (re)write the links in nbs/*.ipynb; prints the notebooks it changed
-    python tools/navlinks.py --check   # change nothing; exit 1 and name the notebooks whose links are stale
+    python tools/navlinks.py           # (re)write nbs/*.ipynb where needed; prints the notebooks it changed
+    python tools/navlinks.py --check   # change nothing; exit 1 and name the notebooks that need it
 
 The reading order is `index` (the home page) followed by every other `nbs/*.ipynb` sorted by name; names starting
-with `_` are skipped, as nbdev skips them. Each notebook gets one markdown cell, recognised by its first line
-`MARKER`, placed right before the final `#| hide` cell that runs `nbdev_export` (or last, if there is none):
+with `_` are skipped, as nbdev skips them. For each notebook:
 
-    [← 03_losses: Losses](03_losses.ipynb) · [index](index.ipynb) · [05_chain_rule: The chain rule →](05_chain_rule.ipynb)
+1. **Top.** nbdev turns the title cell (`# Title` + `> description`) into the page's title and description and
+   drops everything else in that cell from the docs page, so any text after the description is moved, unchanged,
+   into a markdown cell of its own right below. The cell below the title must link the notation table
+   (`index.ipynb#notation`, `#notation` in index itself); if it does not, `NOTATION` is put at its top.
+2. **End.** One markdown cell, recognised by its first line `MARKER`, right before the final `#| hide` cell that
+   runs `nbdev_export` (or last, if there is none):
 
-Running it again replaces that cell (wherever it is) and leaves an up-to-date notebook byte for byte unchanged, so
-after adding or renaming a notebook one run re-links the whole course. The file is written as `nbdev-clean` writes it.
+       [← 03_losses: Losses](03_losses.ipynb) · [index](index.ipynb) · [05_chain_rule: The chain rule →](05_chain_rule.ipynb)
+
+Running it again leaves an up-to-date notebook byte for byte unchanged, so after adding or renaming a notebook one
+run re-links the whole course. Files are written as `nbdev-clean` writes them.
 """
 import argparse, json, re, sys
 from pathlib import Path
@@ -19,6 +25,9 @@ from pathlib import Path
 NBS = Path(__file__).resolve().parents[1] / "nbs"
 MARKER = "<!-- previous / next: written by tools/navlinks.py, do not edit -->"
 CELL_ID = "course-nav"
+NOTATION = "*Notation:* one symbol per meaning, as in the [notation table]({target})."
+_re_title = re.compile(r"^#\s+\S")
+_re_fm_item = re.compile(r"^-\s+[\w-]+:\s")  # nbdev's `- key: value` front-matter lines stay in the title cell
 
 
 def reading_order(nbs=NBS):
@@ -27,13 +36,59 @@ def reading_order(nbs=NBS):
     return (["index"] if "index" in stems else []) + [s for s in stems if s != "index"]
 
 
+def _src(c): return "".join(c["source"])
+def _md(cid, text): return {"cell_type": "markdown", "id": cid, "metadata": {}, "source": text.splitlines(keepends=True)}
+
+
+def title_index(nb):
+    "Index of the title cell: the first markdown cell with a level-1 heading (None if there is none)."
+    return next((i for i, c in enumerate(nb["cells"])
+                 if c["cell_type"] == "markdown" and any(_re_title.match(l) for l in _src(c).splitlines())), None)
+
+
 def title(nb):
-    "The notebook's `# Title` (first level-1 heading of a markdown cell), or '' if it has none."
-    for c in nb["cells"]:
-        if c["cell_type"] != "markdown": continue
-        m = re.search(r"^#\s+(.+?)\s*$", "".join(c["source"]), re.M)
-        if m: return m.group(1)
-    return ""
+    "The notebook's `# Title`, or '' if it has none."
+    i = title_index(nb)
+    return "" if i is None else next(l for l in _src(nb["cells"][i]).splitlines() if _re_title.match(l))[1:].strip()
+
+
+def split_title(text):
+    "(`# Title`, `> description` and front-matter lines; whatever follows them) of a title cell's text."
+    lines = text.strip("\n").split("\n")
+    j = next(i for i, l in enumerate(lines) if _re_title.match(l)) + 1
+    while j < len(lines) and not lines[j].strip(): j += 1
+    if j < len(lines) and lines[j].startswith(">"):
+        while j < len(lines) and lines[j].startswith(">"): j += 1
+    k = j
+    while k < len(lines) and not lines[k].strip(): k += 1
+    while k < len(lines) and _re_fm_item.match(lines[k]): j = k = k + 1
+    return "\n".join(lines[:j]).strip(), "\n".join(lines[j:]).strip()
+
+
+def notation_target(stem): return "#notation" if stem == "index" else "index.ipynb#notation"
+
+
+def _is_notation_cell(c):
+    "A cell holding nothing but the `NOTATION` line."
+    return c["cell_type"] == "markdown" and _src(c).strip() in {NOTATION.format(target=t) for t in ("#notation", "index.ipynb#notation")}
+
+
+def with_top(nb, stem):
+    "A copy of `nb` whose title cell holds only the title and description, followed by a cell linking the notation."
+    cells = [dict(c) for c in nb["cells"] if not _is_notation_cell(c)]  # re-placed below
+    i = title_index({"cells": cells})
+    if i is None: return nb
+    head, rest = split_title(_src(cells[i]))
+    if rest:
+        cells[i]["source"] = head.splitlines(keepends=True)
+        cells.insert(i + 1, _md(f"{cells[i].get('id', 'title')}-intro"[:64], rest))
+    target = notation_target(stem)
+    if not (i + 1 < len(cells) and cells[i + 1]["cell_type"] == "markdown" and f"]({target})" in _src(cells[i + 1])):
+        link = NOTATION.format(target=target)
+        if i + 1 < len(cells) and cells[i + 1]["cell_type"] == "markdown":
+            cells[i + 1]["source"] = (link + "\n\n" + _src(cells[i + 1])).splitlines(keepends=True)
+        else: cells.insert(i + 1, _md("notation-link", link))
+    return {**nb, "cells": cells}
 
 
 def _link(stem, titles, arrow):
@@ -53,20 +108,19 @@ def nav_markdown(stem, order, titles):
 
 
 def _is_export_cell(c):
-    src = "".join(c["source"])
+    src = _src(c)
     return c["cell_type"] == "code" and src.lstrip().startswith("#| hide") and "nbdev_export" in src
+
+
+def is_nav_cell(c):
+    return c["cell_type"] == "markdown" and _src(c).startswith(MARKER)
 
 
 def with_nav(nb, text):
     "A copy of `nb` whose only nav cell holds `text`, right before the final export cell (or last)."
     cells = [c for c in nb["cells"] if not is_nav_cell(c)]
     at = len(cells) - 1 if cells and _is_export_cell(cells[-1]) else len(cells)
-    nav = {"cell_type": "markdown", "id": CELL_ID, "metadata": {}, "source": text.splitlines(keepends=True)}
-    return {**nb, "cells": cells[:at] + [nav] + cells[at:]}
-
-
-def is_nav_cell(c):
-    return c["cell_type"] == "markdown" and "".join(c["source"]).startswith(MARKER)
+    return {**nb, "cells": cells[:at] + [_md(CELL_ID, text)] + cells[at:]}
 
 
 def dumps(nb):
@@ -75,26 +129,26 @@ def dumps(nb):
 
 
 def updated(nbs=NBS):
-    "{path: new text} for every notebook whose nav cell is missing, stale or misplaced."
+    "{path: new text} for every notebook whose top or previous/next links are missing, stale or misplaced."
     order = reading_order(nbs)
     nbs_ = {s: json.loads((Path(nbs) / f"{s}.ipynb").read_text()) for s in order}
     titles = {s: title(nb) for s, nb in nbs_.items()}
     out = {}
     for s, nb in nbs_.items():
         path = Path(nbs) / f"{s}.ipynb"
-        new = dumps(with_nav(nb, nav_markdown(s, order, titles)))
+        new = dumps(with_nav(with_top(nb, s), nav_markdown(s, order, titles)))
         if new != path.read_text(): out[path] = new
     return out
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--check", action="store_true", help="report stale notebooks and exit 1 instead of writing")
+    ap.add_argument("--check", action="store_true", help="report notebooks that need links and exit 1 instead of writing")
     ap.add_argument("--nbs", type=Path, default=NBS, help="the notebooks folder")
     args = ap.parse_args(argv)
     stale = updated(args.nbs)
     if args.check:
-        for p in stale: print(f"stale previous/next links: {p.name} (run python tools/navlinks.py)")
+        for p in stale: print(f"stale navigation: {p.name} (run python tools/navlinks.py)")
         return 1 if stale else 0
     for p, text in stale.items():
         p.write_text(text)
