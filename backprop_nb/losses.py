@@ -67,14 +67,14 @@ class BCE(Loss):
 
 # %% ../nbs/03_losses.ipynb #3d363ef1
 def softmax(z):  # logits of shape (N, K)
-    "Row-wise softmax $p_k = e^{z_k}/\\sum_j e^{z_j}$, computed with the max subtracted so it never overflows."
+    "Row-wise softmax $\\hat p_k = e^{z_k}/\\sum_j e^{z_j}$, computed with the max subtracted so it never overflows."
     z = np.asarray(z)
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 # %% ../nbs/03_losses.ipynb #e9db4dc9
 def log_softmax(z):  # logits of shape (N, K)
-    "$\\log p_k = (z_k - c) - \\log\\sum_j e^{z_j - c}$ with $c = \\max_j z_j$, the sum's non-max terms through `log1p`."
+    "$\\log \\hat p_k = (z_k - c) - \\log\\sum_j e^{z_j - c}$ with $c = \\max_j z_j$, the sum's non-max terms through `log1p`."
     z = np.asarray(z)
     c = z.max(axis=-1, keepdims=True)
     e = np.exp(z - c)

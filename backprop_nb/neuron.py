@@ -1,4 +1,4 @@
-"""The seed, literally: z = wx + b, a = f(z), the chain rule ∂L/∂w = ∂L/∂a·f'(z)·x, and the update w ← w − η∂L/∂w.
+"""Backpropagation in miniature: z = wx + b, a = f(z), the chain rule ∂L/∂w = ∂L/∂a·f'(z)·x, and the update w ← w − η∂L/∂w.
 
 Docs: https://backprop-nb.github.io/backprop_nb/neuron.html.md"""
 

@@ -261,7 +261,7 @@ def _move_play(self:Playground, **traits):
 # %% ../nbs/13_playground.ipynb #ce62cf6b
 @patch
 def retrain(self:Playground):
-    "Start over from the seed: show epoch 0 and keep playing, or (paused) train the whole run at once."
+    "Start over from the `seed` control: show epoch 0 and keep playing, or (paused) train the whole run at once."
     self._build()
     n = self.epochs.value
     target = 0 if self.play.playing else n
@@ -269,8 +269,8 @@ def retrain(self:Playground):
     self.advance(target)
 
 @patch
-def advance(self:Playground, epoch): # epochs since the seed
-    "One tick: train on to `epoch` (from the seed if it lies behind), pause if the run diverged, redraw."
+def advance(self:Playground, epoch): # epochs since the start of the run
+    "One tick: train on to `epoch` (from a fresh start if it lies behind), pause if the run diverged, redraw."
     if epoch < self.epochs_done: self._build()
     if self.diverged_at is None and epoch > self.epochs_done: self.train(epoch - self.epochs_done)
     if self.diverged_at is not None: self.play.playing = False
@@ -296,7 +296,7 @@ DIVERGE = 10  # a loss this many times the untrained one counts as diverged
 
 @patch(as_prop=True)
 def epochs_done(self:Playground):
-    "Epochs trained since the seed."
+    "Epochs trained since the start of the run."
     return 0 if self.history is None else self.history.epochs
 
 @patch(as_prop=True)

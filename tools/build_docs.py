@@ -183,6 +183,7 @@ def _keep_tokens_whole(body):
 
 
 _re_prev_next = re.compile(r"<p>((?:Previous|Next):.*?)</p>\s*", re.S)
+_re_navlinks = re.compile(r"<!-- previous / next: written by tools/navlinks.py.*?-->\s*<p>(.*?)</p>\s*", re.S)
 _re_href = re.compile(r'<a href="([^"]+)"[^>]*>(.*?)</a>', re.S)
 
 
@@ -197,6 +198,12 @@ def _prev_next(body, pages, i):
         for part in re.split(r"\s+·\s+", m[1]):
             a = _re_href.search(part)
             if a: links["next" if part.lstrip().startswith("Next") else "prev"] = a[1]
+        body = body[:m.start()] + body[m.end():]
+    written = list(_re_navlinks.finditer(body))  # the course's own links cell (tools/navlinks.py): ← previous · index · next →
+    if written:
+        m = written[-1]
+        arrows = {a[1]: a[2] for a in _re_href.finditer(m[1])}
+        links = {"prev": next((h for h, t in arrows.items() if "←" in t), None), "next": next((h for h, t in arrows.items() if "→" in t), None)}
         body = body[:m.start()] + body[m.end():]
     label = lambda href, kind: (f'<a class="{kind}" href="{href}"><small>{"← previous" if kind == "prev" else "next →"}</small>'
                                 f'{html.escape(titles.get(href.split("#")[0], href))}</a>')
