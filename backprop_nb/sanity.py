@@ -47,7 +47,7 @@ def overfit_tiny(model,        # an `MLP` (anything `fit` trains); it is copied,
 def max_grad_error(model,   # a float64 model with `forward`, `backward_loss`, `parameters`; it is copied
                    X, y,    # a few samples (every weight costs 2 forward passes over them)
                    loss):   # a loss name or `Loss`
-    "Relative error of the whole backward-pass gradient $\partial L/\partial\theta$ vs central differences, and the worst array's index."
+    "Relative error of the whole backward-pass gradient $\\partial L/\\partial\\theta$ vs central differences, and the worst array's index."
     m, loss = copy.deepcopy(model), get_loss(loss)
     m.forward(X); m.backward_loss(loss, y)
     pairs = m.parameters()  # `forward` leaves the gradients as `backward_loss` filled them
