@@ -9,27 +9,28 @@ __all__ = ['LOSSES', 'Loss', 'MSE', 'BCE', 'softmax', 'log_softmax', 'SoftmaxCE'
 
 # %% ../nbs/03_losses.ipynb #9cff78ce
 import numpy as np
+from .validation import check_array, describe
 from .activations import get_activation
 
 # %% ../nbs/03_losses.ipynb #d027fa95
 def _pair(y_hat, y):
     "`y_hat` and `y` as float arrays of one 2-D shape $(N, K)$; raises on mismatched shapes or bad targets."
-    y_hat, y = np.asarray(y_hat), np.asarray(y)
+    y_hat = check_array("y_hat", y_hat, ndim=(0, 1, 2), finite=False, what="(N, K) or (N,)")  # predictions propagate inf/NaN
+    y = check_array("y", y, ndim=(0, 1, 2), what="(N, K) or (N,)")
     if y_hat.dtype.kind != "f": y_hat = y_hat.astype(np.float64)
     yh2 = y_hat.reshape(-1, 1) if y_hat.ndim < 2 else y_hat
     if y.shape == y_hat.shape or (y.ndim == 1 and yh2.shape == (y.size, 1)): y2 = y.reshape(yh2.shape)
     else: raise ValueError(f"y_hat has shape {y_hat.shape} but y has shape {y.shape}; "
                            f"expected y of shape {y_hat.shape}" + (f" or ({yh2.shape[0]},)" if y_hat.ndim == 2 and yh2.shape[1] == 1 else ""))
-    if yh2.ndim != 2 or yh2.shape[0] == 0:
-        raise ValueError(f"y_hat must be a non-empty batch of shape (N, K), got shape {y_hat.shape}")
-    y2 = y2.astype(yh2.dtype)
-    if not np.isfinite(y2).all(): raise ValueError("y contains NaN or infinite targets")
-    return yh2, y2
+    if yh2.size == 0: raise ValueError(f"y_hat must be a non-empty batch of shape (N, K), got shape {y_hat.shape}")
+    return yh2, y2.astype(yh2.dtype)
 
 # %% ../nbs/03_losses.ipynb #474cea6f
 class Loss:
     "Base class: `__call__(y_hat, y)` is the batch-mean loss (a float), `grad(y_hat, y)` is $\\partial L/\\partial \\hat y$."
     name = None
+    classification = False  # are the targets classes? (then accuracy means something)
+    output = None           # the output activation whose values this loss expects (None: any)
     def __call__(self, y_hat, y):
         "The batch-mean loss, a Python float."
         raise NotImplementedError
@@ -50,12 +51,25 @@ class MSE(Loss):
         return ((yh - y) / len(yh)).reshape(np.shape(y_hat))
 
 # %% ../nbs/03_losses.ipynb #7113cbf0
+def _unit_range(v):
+    "The smallest and largest entry of `v` if one lies outside [0, 1], else `None` (NaN entries pass)."
+    lo, hi = v.min(), v.max()
+    return (lo, hi) if lo < 0 or hi > 1 else None
+
 class BCE(Loss):
     "Binary cross-entropy on probabilities, $-\\frac1N\\sum_{n,k}[y\\log\\hat y + (1-y)\\log(1-\\hat y)]$, finite at $\\hat y\\in\\{0,1\\}$."
-    name = "bce"
-    def _clipped(self, y_hat, y):
+    name, classification, output = "bce", True, "sigmoid"
+    def check(self, y_hat, y):
+        "`y_hat`, `y` as by `_pair`, after checking that both lie in [0, 1]."
         y_hat, y = _pair(y_hat, y)
-        if ((y < 0) | (y > 1)).any(): raise ValueError(f"bce targets must lie in [0, 1], got values from {y.min()} to {y.max()}")
+        if r := _unit_range(y): raise ValueError(f"bce targets must lie in [0, 1], got values from {r[0]:g} to {r[1]:g}"
+                                                 + (" -- for ±1 labels use (y + 1) / 2" if r[0] == -1 else ""))
+        if r := _unit_range(y_hat):
+            raise ValueError(f"bce expects probabilities in [0, 1]; got values {'up to ' + format(r[1], 'g') if r[1] > 1 else 'down to ' + format(r[0], 'g')}"
+                             " -- use output='sigmoid', or softmax_ce on logits")
+        return y_hat, y
+    def _clipped(self, y_hat, y):
+        y_hat, y = self.check(y_hat, y)
         eps = np.finfo(y_hat.dtype).eps
         return np.clip(y_hat, eps, 1 - eps), y
     def __call__(self, y_hat, y):
@@ -66,31 +80,45 @@ class BCE(Loss):
         return ((p - y) / (p * (1 - p) * len(p))).reshape(np.shape(y_hat))
 
 # %% ../nbs/03_losses.ipynb #3d363ef1
+def _infinite_rows(z, c):
+    "Rows whose max `c` is +inf, and there the softmax: equal shares for the +inf entries, 0 elsewhere (`None` if no such row)."
+    rows = np.isposinf(c[..., 0])
+    if not rows.any(): return None
+    top = np.isposinf(z[rows])
+    return rows, top / top.sum(axis=-1, keepdims=True)
+
 def softmax(z):  # logits of shape (N, K)
     "Row-wise softmax $p_k = e^{z_k}/\\sum_j e^{z_j}$, computed with the max subtracted so it never overflows."
-    z = np.asarray(z)
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    z = check_array("z", z, ndim=(1, 2), finite=False, what="(N, K)")
+    c = z.max(axis=-1, keepdims=True)
+    e = np.exp(z - c)
+    p = e / e.sum(axis=-1, keepdims=True)
+    if inf := _infinite_rows(z, c): p[inf[0]] = inf[1]  # an infinite logit takes all the probability
+    return p
 
 # %% ../nbs/03_losses.ipynb #e9db4dc9
 def log_softmax(z):  # logits of shape (N, K)
     "$\\log p_k = (z_k - c) - \\log\\sum_j e^{z_j - c}$ with $c = \\max_j z_j$, the sum's non-max terms through `log1p`."
-    z = np.asarray(z)
+    z = check_array("z", z, ndim=(1, 2), finite=False, what="(N, K)")
     c = z.max(axis=-1, keepdims=True)
     e = np.exp(z - c)
     np.put_along_axis(e, z.argmax(axis=-1)[..., None], 0, axis=-1)  # the max term, exactly 1, is the "1" of log1p
-    return (z - c) - np.log1p(e.sum(axis=-1, keepdims=True))
+    log_p = (z - c) - np.log1p(e.sum(axis=-1, keepdims=True))
+    if inf := _infinite_rows(z, c):
+        with np.errstate(divide="ignore"): log_p[inf[0]] = np.log(inf[1])
+    return log_p
 
 # %% ../nbs/03_losses.ipynb #2f03941c
 class SoftmaxCE(Loss):
     "Softmax cross-entropy on logits `z` of shape (N, K); targets are labels (N,) or probability rows (N, K). `grad` is $\\partial L/\\partial z$."
-    name = "softmax_ce"
+    name, classification, output = "softmax_ce", True, "identity"
     def _targets(self, z, y):
-        z, y = np.asarray(z), np.asarray(y)
+        z = check_array("z", z, ndim=2, finite=False, what="(N, K): logits, one row per sample")
+        y = check_array("y", y, ndim=(1, 2), what="(N,) integer labels or (N, K) probability rows")
         if z.dtype.kind != "f": z = z.astype(np.float64)
-        if z.ndim != 2 or z.shape[0] == 0: raise ValueError(f"softmax_ce needs logits of shape (N, K), got shape {z.shape}")
-        if y.dtype.kind not in "iuf": raise TypeError(f"softmax_ce targets must be numbers, got dtype {y.dtype}")
+        if z.size == 0: raise ValueError(f"softmax_ce needs logits of shape (N, K) with N, K >= 1, got shape {z.shape}")
         if y.shape == z.shape:
+            if r := _unit_range(y): raise ValueError(f"softmax_ce probability targets must lie in [0, 1], got values from {r[0]:g} to {r[1]:g}")
             if not np.allclose(y.sum(axis=1), 1): raise ValueError("softmax_ce target rows must sum to 1 (one-hot or probabilities)")
             return z, y.astype(z.dtype)
         if y.shape != (len(z),):
@@ -106,7 +134,7 @@ class SoftmaxCE(Loss):
     def __call__(self, z, y):
         z, Y = self._targets(z, y)
         log_p = log_softmax(z)
-        return float(-np.sum(Y * log_p) / len(z))
+        return float(-np.sum(Y * log_p, where=Y > 0) / len(z))  # 0 · log 0 counts as 0 (an infinite logit elsewhere)
     def grad(self, z, y):
         z, Y = self._targets(z, y)
         return (softmax(z) - Y) / len(z)
@@ -117,7 +145,7 @@ LOSSES = {l.name: l for l in (MSE(), BCE(), SoftmaxCE())}
 def get_loss(name):  # a name from `LOSSES`, or a `Loss` object
     "The loss called `name` (a `Loss` instance is returned as is)."
     if isinstance(name, Loss): return name
-    if not isinstance(name, str): raise TypeError(f"loss must be a name or a Loss, got {type(name).__name__}")
+    if not isinstance(name, str): raise TypeError(f"loss must be a name or a Loss, got {describe(name)}")
     if name not in LOSSES: raise ValueError(f"unknown loss {name!r}; valid names: {', '.join(sorted(LOSSES))}")
     return LOSSES[name]
 
@@ -125,7 +153,8 @@ def get_loss(name):  # a name from `LOSSES`, or a `Loss` object
 def output_delta(loss, activation, z, a, y):
     "$\\partial L/\\partial z$ at an output layer with pre-activation `z` and output `a` $= f(z)$; exact $(a-y)/N$ for sigmoid + BCE."
     loss, act = get_loss(loss), get_activation(activation)
-    if loss.name == "bce" and act.name == "sigmoid":
-        _, y2 = _pair(a, y)
-        return (a - y2.reshape(np.shape(a))) / len(y2)
+    z, a = act._za(z, a)  # real arrays of one shape
+    if isinstance(loss, BCE) and act.name == "sigmoid":
+        a2, y2 = loss.check(a, y)  # targets in [0, 1], also on this fused path
+        return ((a2 - y2) / len(y2)).reshape(a.shape)
     return loss.grad(a, y) * act.grad(z, a)
