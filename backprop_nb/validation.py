@@ -100,6 +100,7 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 def check_float_dtype(name, dtype):
     "Return `np.dtype(dtype)` if it is float32 or float64; else raise `TypeError` naming `name`."
+    if dtype is None: raise TypeError(f"{name} must be float32 or float64, got None")  # np.dtype(None) would mean float64
     try: dt = np.dtype(dtype)
     except TypeError: raise TypeError(f"{name} must be a numpy floating dtype (float32 or float64), got {describe(dtype)}") from None
     if dt == np.float16:
@@ -111,7 +112,10 @@ def check_float_dtype(name, dtype):
 def all_finite(x,               # an array (or memory map) of real numbers
                chunk=1 << 20):  # elements per chunk, so a memory map is never loaded whole
     "True if every element of `x` is finite, checked in row chunks."
+    if not (isinstance(x, np.ndarray) or hasattr(x, "shape") and hasattr(x, "dtype")): x = check_array("x", x, finite=False)
+    if x.dtype.kind not in "iubfc": raise TypeError(f"x must hold numbers, got dtype {x.dtype}")
     if x.dtype.kind in "iub": return True
+    chunk = check_int("chunk", chunk, lo=1)
     if x.size <= chunk or x.ndim == 0: return bool(np.isfinite(x).all())
     rows = max(1, chunk // max(1, x.size // len(x)))
     return all(np.isfinite(x[i:i + rows]).all() for i in range(0, len(x), rows))
