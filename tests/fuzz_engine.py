@@ -268,6 +268,7 @@ def judge_exception(case, m, e):
 class Hang(BaseException):
     "Raised by the timer when one call runs longer than `TIME_LIMIT` (a BaseException: no `except Exception` eats it)."
 
+SPARE = {}  # case name -> an instance left unchanged by a failed call, reused (building widgets is slow)
 TIME_LIMIT = 0.75  # seconds per call; every valid call here takes well under 0.3 s
 
 
@@ -278,7 +279,9 @@ def run(case, m, tmpdir):
     "Make the call with mutation `m`; return (outcome, failure description or None)."
     obj = None
     if m.kind == "wrong-order": obj = case.fresh()
-    elif case.inst is not None: obj = case.inst()
+    elif case.inst is not None:
+        obj = SPARE.pop(case.name, None)
+        if obj is None: obj = case.inst()
     kw = case.kw()
     baseline_shape = None
     if m.param == "*" and m.kind == "unknown-keyword": kw = {**kw, **m.value}
@@ -307,6 +310,7 @@ def run(case, m, tmpdir):
             changed = [k for k, v in kw.items() if _fingerprint(v) != before_kw[k]]
             if obj is not None and _fingerprint(obj) != before_obj: changed.append("the object's state")
             if changed: return "mutated", f"raised {type(e).__name__} but changed {', '.join(changed)} first"
+            if obj is not None and m.kind != "wrong-order": SPARE[case.name] = obj  # unchanged: reuse it for the next call
             if m.kind == "wrong-order" and not isinstance(e, RuntimeError):
                 return outcome, None  # a clear error of ours is acceptable for a call made in the wrong order
         return outcome, failure
