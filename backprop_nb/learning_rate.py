@@ -12,17 +12,17 @@ __all__ = ['critical_lr', 'quadratic_gd', 'quadratic_loss', 'plot_quadratic_gd',
 import copy
 import numpy as np
 from fastcore.basics import patch
-from .data import batches
+from .data import batch_indices, check_seed
 from .losses import get_loss
 from .optim import SGD
-from .training import restore_weights, snapshot_weights
-from .validation import is_int
+from .training import check_data, restore_weights, snapshot_weights
+from .validation import check_array, check_int, check_number
 
 # %% ../nbs/11_learning_rate.ipynb #45df4883
 def _curvatures(A):
     "Eigenvalues of the symmetric positive semi-definite matrix `A`, ascending; clear errors otherwise."
-    A = np.asarray(A, dtype=np.float64)
-    if A.ndim != 2 or A.shape[0] != A.shape[1]: raise ValueError(f"A must be a square matrix, got shape {A.shape}")
+    A = check_array("A", A, ndim=2, what="(d, d)").astype(np.float64)
+    if A.shape[0] != A.shape[1] or A.size == 0: raise ValueError(f"A must be a non-empty square matrix, got shape {A.shape}")
     if not np.allclose(A, A.T): raise ValueError("A must be symmetric (A == A.T)")
     lam = np.linalg.eigvalsh(A)
     if lam[0] < -1e-12 * max(1.0, abs(lam[-1])) or lam[-1] <= 0:
@@ -128,7 +128,7 @@ def sharpness(model,     # an `MLP`, e.g. trained to a minimum
               iters=30,  # power-iteration steps
               seed=0):   # seeds the random start vector
     "Largest-magnitude Hessian eigenvalue ($\\lambda_{\\max}$ at a minimum) of the full-batch `loss` at the current weights (power iteration)."
-    if not is_int(iters) or iters < 1: raise ValueError(f"iters must be an integer >= 1, got {iters!r}")
+    check_int("iters", iters, 1)
     v = np.random.default_rng(seed).standard_normal(sum(p.size for p, _ in model.parameters()))
     for _ in range(iters):
         u = v / np.linalg.norm(v)
@@ -151,7 +151,7 @@ class LRFindResult:
         self.lrs, self.losses, self.raw_losses = map(np.asarray, (lrs, losses, raw_losses))
         i = int(np.argmin(self.losses))
         self.lr_min_loss = float(self.lrs[i])          # the bottom of the curve: the edge of stability
-        self.suggestion = self.lr_min_loss / 10         # one decade back from the edge
+        self.suggestion = max(self.lr_min_loss / 10, float(self.lrs[0]))  # a decade back from the edge, never below the range tried
         self.steepest = _steepest(self.lrs[:i + 1], self.losses[:i + 1], window)
 
     def __repr__(self):
@@ -159,21 +159,21 @@ class LRFindResult:
                 f"lr_min_loss={self.lr_min_loss:.3g}, {len(self.lrs)} steps up to lr={self.lrs[-1]:.3g})")
 
 # %% ../nbs/11_learning_rate.ipynb #606e5a3b
-def _batch_stream(X, y, batch_size, seed):
-    "Mini-batches forever: one fresh shuffle of (`X`, `y`) per epoch, reproducible from `seed`."
+def _batch_stream(n, batch_size, seed):
+    "Mini-batch index arrays forever: one fresh shuffle of `range(n)` per epoch, reproducible from `seed`."
     rng = np.random.default_rng(seed)
-    while True: yield from batches(X, y, batch_size, rng)
+    while True: yield from batch_indices(n, batch_size, rng)
 
 # %% ../nbs/11_learning_rate.ipynb #f1acde36
-def _check_range(lr_min, lr_max, steps):
-    if not (np.isfinite(lr_min) and lr_min > 0): raise ValueError(f"lr_min must be a finite number > 0, got {lr_min!r}")
-    if not (np.isfinite(lr_max) and lr_max > lr_min): raise ValueError(f"lr_max must be finite and > lr_min = {lr_min!r}, got {lr_max!r}")
-    if not is_int(steps) or steps < 2:
-        raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
+def _check_range(lr_min, lr_max, steps, beta, stop_factor):
+    "Raise a clear error for a bad range-test setting."
+    lr_min = check_number("lr_min", lr_min, 0, lo_open=True)
+    check_number("lr_max", lr_max, lr_min, lo_open=True); check_int("steps", steps, 2)
+    check_number("beta", beta, 0, 1, hi_open=True); check_number("stop_factor", stop_factor, 1, lo_open=True)
 
 # %% ../nbs/11_learning_rate.ipynb #e581fe17
 def lr_find(model,           # an `MLP`; it is copied, never changed
-            X, y,            # training data
+            X, y,            # training data (arrays or memory maps)
             loss,            # a loss name or object
             lr_min=1e-5,     # first learning rate
             lr_max=10.0,     # last learning rate (if the loss has not exploded before)
@@ -183,13 +183,15 @@ def lr_find(model,           # an `MLP`; it is copied, never changed
             beta=0.9,        # smoothing of the loss (exponential moving average)
             stop_factor=4.0):# stop once the smoothed loss exceeds this multiple of its minimum
     "Learning-rate range test: SGD on a copy of `model` with geometrically growing lr; returns an `LRFindResult`."
-    _check_range(lr_min, lr_max, steps)
-    loss, net = get_loss(loss), copy.deepcopy(model)
+    _check_range(lr_min, lr_max, steps, beta, stop_factor)
+    loss, batch_size, seed = get_loss(loss), check_int("batch_size", batch_size, 1), check_seed(seed)
+    X, y = check_data(model, loss, X, y)  # once; then only each batch's rows are read (memory maps welcome)
+    net = copy.deepcopy(model)
     opt, lrs, raw, smooth, m = SGD(net, lr_min), np.geomspace(lr_min, lr_max, steps), [], [], 0.0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for k, (lr, (Xb, yb)) in enumerate(zip(lrs, _batch_stream(X, y, batch_size, seed))):
-            net.forward(Xb)
-            L = net.backward_loss(loss, yb)
+        for k, (lr, idx) in enumerate(zip(lrs, _batch_stream(len(y), batch_size, seed))):
+            net.forward(X[idx])
+            L = net.backward_loss(loss, y[idx])
             if not np.isfinite(L): break
             m = beta * m + (1 - beta) * L
             raw.append(L); smooth.append(m / (1 - beta ** (k + 1)))

@@ -5,8 +5,12 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from backprop_nb.layers import MLP
 from backprop_nb.gradcheck import rel_error
-from backprop_nb.training import fit, evaluate, accuracy, clip_grad_norm, History
+from backprop_nb.optim import SGD
+from backprop_nb.training import (fit, evaluate, accuracy, predict, predict_proba, clip_grad_norm, History,
+                                   ClipGradNorm, DivergenceWatch, EarlyStopping)
+from backprop_nb.learning_rate import lr_find
 from backprop_nb.data import make_moons, make_spiral, make_regression_1d
+from backprop_nb import layers
 
 # (loss, output activation, outputs, data maker)
 PAIRS = {"mse": ("identity", 1, lambda: make_regression_1d(24, 0.1, seed=1)),
@@ -51,8 +55,8 @@ def test_full_batch_run_equals_pytorch(loss, momentum, clip_norm):
     X, y = make()
     net = MLP([X.shape[1], 5, 4, K], "tanh", output, seed=3)
     model, torch_losses = _torch_run(net, X, y, loss, 0.3, momentum, clip_norm, epochs=10)
-    hist = fit(net, X, y, loss=loss, lr=0.3, momentum=momentum, clip_norm=clip_norm, epochs=10,
-               batch_size=len(X), restore_best=False, progress=False)
+    hist = fit(net, X, y, loss=loss, optimizer=SGD(net, 0.3, momentum=momentum), epochs=10, batch_size=len(X),
+               callbacks=[ClipGradNorm(clip_norm)] if clip_norm else [], restore_best=False, progress=False)
     assert rel_error(hist.train_loss, torch_losses) <= 1e-9
     linears = [m for m in model if hasattr(m, "weight")]
     for layer, lin in zip(net.layers, linears):
@@ -118,7 +122,7 @@ def test_no_improvement_stops_after_patience_with_initial_weights():
     X, y = make_moons(100, seed=0)
     net = MLP([2, 8, 1], "tanh", "sigmoid", seed=0)
     w0 = [p.copy() for p, _ in net.parameters()]
-    hist = fit(net, X, y, loss="bce", epochs=50, validation=0.2, patience=3, min_delta=1e9, progress=False)
+    hist = fit(net, X, y, loss="bce", epochs=50, validation=0.2, callbacks=[EarlyStopping(3, min_delta=1e9)], progress=False)
     assert (hist.stop_reason, hist.best_epoch, hist.epochs) == ("early_stop", 0, 3)
     for (p, _), w in zip(net.parameters(), w0): np.testing.assert_array_equal(p, w)
 
@@ -140,8 +144,8 @@ def test_same_seed_bit_identical(dtype):
     X, y = make_spiral(150, seed=0)
     def run(seed):
         net = MLP([2, 16, 3], "relu", init="he", seed=0, dtype=dtype)
-        h = fit(net, X, y, loss="softmax_ce", lr=0.5, epochs=8, batch_size=16, validation=0.2, momentum=0.9,
-                clip_norm=1.0, seed=seed, progress=False)
+        h = fit(net, X, y, loss="softmax_ce", lr=0.5, epochs=8, batch_size=16, validation=0.2, optimizer="momentum",
+                callbacks=[ClipGradNorm(1.0)], seed=seed, progress=False)
         return net, h
     (n1, h1), (n2, h2), (_, h3) = run(7), run(7), run(8)
     assert h1 == h2 and h1.train_loss != h3.train_loss
@@ -154,7 +158,7 @@ def test_history_is_plain_and_json_ready():
     X, y = make_moons(80, seed=0)
     h = fit(MLP([2, 4, 1], "tanh", "sigmoid"), X, y, loss="bce", epochs=5, validation=0.25, progress=False)
     assert isinstance(h, History) and h.epochs == 5 and h.stop_reason == "max_epochs" and h.diverged_epoch is None
-    for k in ("train_loss", "val_loss", "train_acc", "val_acc"):
+    for k in ("train_loss", "val_loss", "train_acc", "val_acc", "lr"):
         v = getattr(h, k)
         assert type(v) is list and len(v) == 6 and all(type(x) is float for x in v)
     json.dumps(h.__dict__)
@@ -173,7 +177,7 @@ def test_validation_tuple_is_used_as_is():
 
 def test_custom_optimizer_is_stepped():
     class Count:
-        steps = 0
+        steps, lr = 0, 0.1
         def step(self): self.steps += 1
     X, y = make_moons(50, seed=0)
     opt = Count()
@@ -194,21 +198,34 @@ BAD = [
     (dict(lr=0), ValueError, "lr must be a finite number > 0"),
     (dict(lr=float("inf")), ValueError, "lr must be a finite number > 0"),
     (dict(lr=-1), ValueError, "lr must be a finite number > 0"),
-    (dict(momentum=1.0), ValueError, "momentum must be in [0, 1)"),
     (dict(epochs=0), ValueError, "epochs must be an integer >= 1"),
-    (dict(epochs=2.5), ValueError, "epochs must be an integer >= 1"),
+    (dict(epochs=2.5), TypeError, "epochs must be an integer"),
     (dict(batch_size=0), ValueError, "batch_size must be an integer >= 1"),
-    (dict(patience=0), ValueError, "patience must be None or an integer >= 1"),
-    (dict(min_delta=-0.1), ValueError, "min_delta must be a finite number >= 0"),
-    (dict(clip_norm=0.0), ValueError, "clip_norm must be None or a finite number > 0"),
-    (dict(diverge_factor=1.0), ValueError, "diverge_factor must be a finite number > 1"),
-    (dict(validation=1.5), ValueError, "val_fraction must be in (0, 1)"),
+    (dict(patience=0), ValueError, "patience must be an integer >= 1"),
+    (dict(seed=-1), ValueError, "seed must be an integer >= 0 or a numpy.random.Generator, got -1"),
+    (dict(seed=1.5), TypeError, "seed must be an integer >= 0 or a numpy.random.Generator, got 1.5"),
+    (dict(progress="yes"), TypeError, "progress must be True or False"),
+    (dict(schedule=0.5), TypeError, "schedule must be None or callable"),
+    (dict(optimizer=object()), TypeError, "optimizer must be a name"),
+    (dict(optimizer="adagrad"), ValueError, "optimizer must be one of"),
+    (dict(lr=0.1, optimizer=SGD(MLP([2, 3, 1], "tanh", "sigmoid"), 0.1)), ValueError, "given together with an optimizer object"),
+    (dict(optimizer=SGD(MLP([2, 3, 1], "tanh", "sigmoid"), 0.1)), ValueError, "optimizer was built for another model"),
+    (dict(callbacks=[1]), TypeError, "callbacks must have a method among before_fit"),
+    (dict(patience=2, callbacks=[EarlyStopping(3)]), ValueError, "set them in one place"),
+    (dict(restore_best=False, callbacks=[EarlyStopping(3)]), ValueError, "set them in one place"),
+    (dict(validation=1.5), ValueError, "validation must be a number in (0, 1), got 1.5"),
+    (dict(validation=0.01), ValueError, "validation=0.01 leaves an empty part for 20 samples"),
     (dict(validation=[X0, y0]), TypeError, "validation must be None, a fraction"),
-    (dict(validation=(X0[:, :1], y0)), ValueError, "expected X with 2 features, got 1"),
-    (dict(validation=(X0, y0 + 5)), ValueError, "bce targets must lie in [0, 1]"),
+    (dict(validation=(X0[:, :1], y0)), ValueError, "X_val has 1 features per row but the model takes 2"),
+    (dict(validation=(X0, y0 + 5)), ValueError, "bce targets must lie in [0, 1] (a class 0/1 or a probability); y_val has values from 5 to 6"),
+    (dict(validation=(X0, y0[:3])), ValueError, "X_val has 20 rows, y_val has shape (3,)"),
+    (dict(validation=(np.where(X0 > 0, np.nan, X0), y0)), ValueError, "X_val contains NaN"),
     (dict(loss="hinge"), ValueError, "unknown loss 'hinge'"),
-    (dict(X=X0[:, :1]), ValueError, "expected X with 2 features, got 1"),
-    (dict(X=np.where(X0 > 0.5, np.inf, X0)), ValueError, "NaN or inf"),
+    (dict(X=X0[:, :1]), ValueError, "X has 1 features per row but the model takes 2"),
+    (dict(X=X0.astype(np.complex128)), TypeError, "X must hold real numbers"),
+    (dict(y=np.full(20, 1.7)), ValueError, "bce targets must lie in [0, 1]"),
+    (dict(y=np.eye(2)[y0]), ValueError, "y has 2 columns but the model has 1 output units"),
+    (dict(X=np.where(X0 > 0.5, np.inf, X0)), ValueError, "X contains NaN or infinite values"),
     (dict(X=X0[:0], y=y0[:0]), ValueError, "X is empty"),
     (dict(y=y0[:5]), ValueError, "X has 20 rows, y has shape (5,)"),
     (dict(y=y0 - 1), ValueError, "bce targets must lie in [0, 1]"),
@@ -248,3 +265,135 @@ def test_fit_shapes_and_types(n, hidden, batch_size, epochs, loss, dtype, valida
     assert len(h.val_loss) == (h.epochs + 1 if validation else 0)
     assert len(h.train_acc) == (h.epochs + 1 if loss != "mse" else 0)
     assert all(p.dtype == dtype and np.isfinite(p).all() for p, _ in net.parameters())
+
+
+def test_bce_on_raw_scores_is_refused_before_training():
+    net = MLP([2, 8, 1], output="identity")
+    w0 = [p.copy() for p, _ in net.parameters()]
+    with pytest.raises(ValueError, match="use output='sigmoid', or softmax_ce on logits"):
+        fit(net, X0, y0, loss="bce", progress=False)
+    for (p, _), w in zip(net.parameters(), w0): np.testing.assert_array_equal(p, w)
+
+
+def test_float16_model_is_refused():
+    net = MLP([2, 3, 1], "tanh", "sigmoid", dtype=np.float16)
+    with pytest.raises(TypeError, match="float16 is not supported"): fit(net, X0, y0, loss="bce", progress=False)
+
+
+def test_validation_fraction_may_be_a_numpy_float_and_seed_a_generator():
+    a = fit(MLP([2, 3, 1], "tanh", "sigmoid"), X0, y0, loss="bce", epochs=2, validation=np.float32(0.25), progress=False)
+    b = fit(MLP([2, 3, 1], "tanh", "sigmoid"), X0, y0, loss="bce", epochs=2, validation=0.25, progress=False)
+    c = fit(MLP([2, 3, 1], "tanh", "sigmoid"), X0, y0, loss="bce", epochs=2, validation=0.25, seed=np.random.default_rng(0), progress=False)
+    assert a == b == c
+
+
+@pytest.mark.parametrize("bad, msg", [(y0[:1], "X has 20 rows, y has shape (1,)"), (np.full(20, 5), "must lie in [0, 1]"),
+                                      (np.full(20, 1.7), "must lie in [0, 1]"), (np.full(20, np.nan), "y contains NaN")])
+def test_accuracy_refuses_bad_labels(bad, msg):
+    with pytest.raises(ValueError) as e: accuracy(MLP([2, 3, 1], "tanh", "sigmoid"), X0, bad)
+    assert msg in str(e.value)
+    with pytest.raises(ValueError): accuracy(MLP([2, 3, 3]), X0, bad)
+
+
+@pytest.mark.parametrize("max_norm, exc", [(-1, ValueError), (0, ValueError), (float("nan"), ValueError), (float("inf"), ValueError),
+                                           ("1", TypeError), (None, TypeError)])
+def test_clip_grad_norm_refuses_bad_max_norm(max_norm, exc):
+    g = [np.ones(3)]
+    with pytest.raises(exc, match="max_norm must be a"): clip_grad_norm(g, max_norm)
+    with pytest.raises(exc, match="max_norm must be a"): ClipGradNorm(max_norm)
+    np.testing.assert_array_equal(g[0], 1.0)
+
+
+def test_callback_protocol_order_and_stop():
+    events = []
+    class Spy:
+        def before_fit(self, run): events.append(("before_fit", run.epoch, run.history.epochs))
+        def before_epoch(self, run): events.append(("before_epoch", run.epoch))
+        def before_step(self, run): events.append(("before_step", run.epoch))
+        def after_epoch(self, run):
+            events.append(("after_epoch", run.epoch, run.history.epochs))
+            assert run.X_val is not None and len(run.X_val) == 5 and run.opt.lr == 0.1
+            if run.epoch == 2: run.stop_reason = "enough"
+        def after_fit(self, run): events.append(("after_fit", run.epoch))
+    h = fit(MLP([2, 3, 1], "tanh", "sigmoid"), X0, y0, loss="bce", epochs=5, batch_size=10, validation=0.25,
+            callbacks=[Spy()], progress=False)
+    steps = [("before_step", 1)] * 2
+    assert events == [("before_fit", 0, 0), ("before_epoch", 1), *steps, ("after_epoch", 1, 1),
+                      ("before_epoch", 2), *[("before_step", 2)] * 2, ("after_epoch", 2, 2), ("after_fit", 2)]
+    assert h.stop_reason == "enough" and h.epochs == 2
+
+
+def test_schedule_sets_lr_per_epoch_and_history_records_it():
+    seen = []
+    class Watch:
+        def before_epoch(self, run): seen.append(run.opt.lr)
+    X, y = make_moons(60, seed=0)
+    h = fit(MLP([2, 4, 1], "tanh", "sigmoid"), X, y, loss="bce", lr=0.8, epochs=6, progress=False,
+            schedule=lambda epoch, base_lr: base_lr / (1 + epoch), callbacks=[Watch()])
+    assert h.lr == [0.8] + seen and seen == [0.8 / (1 + e) for e in range(6)]
+    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
+        fit(MLP([2, 4, 1], "tanh", "sigmoid"), X, y, loss="bce", epochs=2, progress=False, schedule=lambda e, lr: -1.0)
+
+
+def test_worse_than_start_flags_a_failed_run():
+    X, y = make_moons(200, seed=0)
+    h = fit(MLP([2, 4, 1], "tanh", "sigmoid"), X, y, loss="bce", lr=50.0, epochs=10, restore_best=False,
+            callbacks=[DivergenceWatch(float("inf"))], progress=False)
+    assert h.stop_reason == "max_epochs" and h.worse_than_start and "ended worse than it started" in repr(h)
+    good = fit(MLP([2, 4, 1], "tanh", "sigmoid"), X, y, loss="bce", lr=0.5, epochs=10, progress=False)
+    assert not good.worse_than_start and "lower the learning rate" not in repr(good)
+    div = fit(MLP([2, 4, 1], "tanh", "sigmoid"), X, y, loss="bce", lr=1e4, epochs=10, progress=False)
+    assert div.worse_than_start and f"diverged at epoch {div.diverged_epoch}: lower the learning rate" in repr(div)
+
+
+def test_inputs_are_never_copied_whole_or_mutated():
+    "fit gathers batches and chunks from the caller's arrays: its peak extra memory is a small fraction of X."
+    import tracemalloc
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20_000, 100)); y = (X[:, 0] > 0).astype(np.int64)
+    X_before, y_before = X.copy(), y.copy()
+    net = MLP([100, 16, 1], "tanh", "sigmoid", dtype=np.float32)   # a float32 model on float64 data: cast per batch
+    tracemalloc.start()
+    try: fit(net, X, y, loss="bce", epochs=1, batch_size=256, validation=0.1, progress=False)
+    finally: peak = tracemalloc.get_traced_memory()[1]; tracemalloc.stop()
+    assert peak < 0.25 * X.nbytes      # a whole copy would be 0.5x (the cast) to 1x (the split)
+    np.testing.assert_array_equal(X, X_before); np.testing.assert_array_equal(y, y_before)
+
+
+def test_memory_mapped_data_gives_the_in_memory_results(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 20)).astype(np.float32)
+    y = (X[:, :3].sum(1) > 0).astype(np.int64) + (X[:, 3:6].sum(1) > 0)
+    np.save(tmp_path / "X.npy", X); np.save(tmp_path / "y.npy", y)
+    Xm, ym = np.load(tmp_path / "X.npy", mmap_mode="r"), np.load(tmp_path / "y.npy", mmap_mode="r")
+    def run(X, y):
+        net = MLP([20, 16, 3], "relu", init="he", seed=1)
+        return net, fit(net, X, y, loss="softmax_ce", lr=0.2, epochs=3, batch_size=64, validation=0.2, seed=3, progress=False)
+    (n1, h1), (n2, h2) = run(X, y), run(Xm, ym)
+    assert h1 == h2
+    for (p, _), (q, _) in zip(n1.parameters(), n2.parameters()): np.testing.assert_array_equal(p, q)
+    assert evaluate(n1, X, y, "softmax_ce") == evaluate(n1, Xm, ym, "softmax_ce")
+    np.testing.assert_array_equal(predict(n1, Xm), layers.predict(n1, X))
+    np.testing.assert_allclose(predict_proba(n1, Xm), layers.predict_proba(n1, X), rtol=1e-12)
+    assert lr_find(n1, X, y, "softmax_ce", steps=30).lrs.tolist() == lr_find(n1, Xm, ym, "softmax_ce", steps=30).lrs.tolist()
+    assert isinstance(Xm, np.memmap) and not Xm.flags.writeable
+
+
+def test_chunked_evaluation_matches_one_pass():
+    "Sets bigger than one chunk: the chunk-weighted mean equals the one-pass loss to rounding, accuracy exactly."
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((5000, 300)); y = rng.integers(0, 4, 5000)
+    net = MLP([300, 8, 4], seed=0)
+    y_hat = net.forward(X)
+    loss, acc = evaluate(net, X, y, "softmax_ce")
+    assert rel_error(loss, layers.get_loss("softmax_ce")(y_hat, y)) < 1e-12
+    assert acc == float(np.mean(y_hat.argmax(1) == y)) == accuracy(net, X, y)
+
+
+def test_lr_find_never_suggests_below_its_range():
+    X, y = make_moons(200, seed=0)
+    res = lr_find(MLP([2, 8, 1], "tanh", "sigmoid"), X, y, "bce", lr_min=1.0, lr_max=1e4, steps=20)
+    assert res.suggestion >= res.lrs[0] == 1.0
+    for kw, exc in [(dict(beta=1), ValueError), (dict(beta="0.9"), TypeError), (dict(stop_factor=1), ValueError),
+                    (dict(seed=-1), ValueError), (dict(batch_size=0), ValueError)]:
+        with pytest.raises(exc): lr_find(MLP([2, 8, 1], "tanh", "sigmoid"), X, y, "bce", **kw)
