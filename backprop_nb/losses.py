@@ -90,6 +90,7 @@ def _infinite_rows(z, c):
 def softmax(z):  # logits of shape (N, K)
     "Row-wise softmax $p_k = e^{z_k}/\\sum_j e^{z_j}$, computed with the max subtracted so it never overflows."
     z = check_array("z", z, ndim=(1, 2), finite=False, what="(N, K)")
+    if z.shape[-1] == 0: raise ValueError(f"z must have at least one class (K >= 1), got shape {z.shape}")
     c = z.max(axis=-1, keepdims=True)
     e = np.exp(z - c)
     p = e / e.sum(axis=-1, keepdims=True)
@@ -100,6 +101,7 @@ def softmax(z):  # logits of shape (N, K)
 def log_softmax(z):  # logits of shape (N, K)
     "$\\log p_k = (z_k - c) - \\log\\sum_j e^{z_j - c}$ with $c = \\max_j z_j$, the sum's non-max terms through `log1p`."
     z = check_array("z", z, ndim=(1, 2), finite=False, what="(N, K)")
+    if z.shape[-1] == 0: raise ValueError(f"z must have at least one class (K >= 1), got shape {z.shape}")
     c = z.max(axis=-1, keepdims=True)
     e = np.exp(z - c)
     np.put_along_axis(e, z.argmax(axis=-1)[..., None], 0, axis=-1)  # the max term, exactly 1, is the "1" of log1p

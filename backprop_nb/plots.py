@@ -81,6 +81,7 @@ def boundary_grid(model,       # a trained network with 2 inputs
                   n=200,       # grid points per axis
                   margin=0.5): # extra room around the data, in data units
     "Evaluate `model` on an `n` x `n` grid around `X`: returns `xx, yy` (n, n) and `proba` (n, n, K)."
+    if not callable(getattr(model, "forward", None)): raise TypeError(f"model must be a network with forward(X), such as an MLP; got {describe(model)}")
     X = check_array("X", X, ndim=2, what="(n_samples, 2)")
     if X.shape[1] != 2 or len(X) == 0: raise ValueError(f"X must have shape (n_samples, 2) with n_samples >= 1, got {X.shape}")
     n, margin = check_int("n", n, 2, 4000), check_number("margin", margin, lo=0)  # 4000² grid points is already 16 million

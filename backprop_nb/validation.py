@@ -78,7 +78,7 @@ def check_choice(name,     # the argument's name
                  options): # the allowed values
     "Return `v` if it is one of `options`; else raise `ValueError` listing them."
     try: ok = v in options
-    except TypeError: ok = False  # unhashable values are never an option
+    except (TypeError, ValueError): ok = False  # unhashable values and arrays are never an option
     if not ok: raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {describe(v)}")
     return v
 

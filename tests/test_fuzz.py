@@ -214,12 +214,6 @@ CASES["layers.MLP.load"] = fe.Case("layers.MLP.load", lambda: M("layers").MLP.lo
                                    inst=lambda: None, files=True)
 
 # optim
-case("optim.SGD", lambda: dict(model_or_params=mlp_after_forward(), lr=0.1), mutates=("model_or_params",))
-def sgd_ready():
-    m = mlp_after_forward(); m.backward_loss("bce", y0); return M("optim").SGD(m, lr=0.1)
-case("optim.SGD.step", V(), inst=sgd_ready)
-case("optim.SGD.zero_grad", V(), inst=sgd_ready)
-case("optim.SGD.lr=", V(value=0.05), inst=sgd_ready)
 
 # plots
 case("plots.plot_data", lambda: dict(X=X0.copy(), y=y0.copy(), ax=None, s=12.0), none_ok=("ax",), slow=True)
@@ -237,13 +231,14 @@ case("data.load_digits", V(), slow=True)
 # training
 case("training.accuracy", lambda: dict(model=mlp(), X=X0.copy(), y=y0.copy()))
 case("training.evaluate", lambda: dict(model=mlp(), X=X0.copy(), y=y0.copy(), loss="bce"))
-case("training.clip_grad_norm", lambda: dict(grads=[np.array([3.0, 4.0]), np.array([[1.0]])], clip_norm=1.0), mutates=("grads",))
+case("training.clip_grad_norm", lambda: dict(grads=[np.array([3.0, 4.0]), np.array([[1.0]])], max_norm=1.0), mutates=("grads",))
 case("training.History", V(), lenient={k: "a record filled by fit; plot_history checks it when drawn" for k in
                                       ("train_loss", "val_loss", "train_acc", "val_acc", "lr", "best_epoch", "stop_reason", "diverged_epoch", "worse_than_start")})
 case("training.snapshot_weights", lambda: dict(model=mlp()))
 case("training.restore_weights", lambda: dict(model=mlp(), weights=M("training").snapshot_weights(mlp())), mutates=("model",))
-case("training.fit", lambda: dict(model=mlp(), X=X0.copy(), y=y0.copy(), loss="bce", lr=0.1, epochs=2, batch_size=8, progress=False),
-     mutates=("model",), slow=True)
+case("training.fit", lambda: dict(model=mlp(), X=X0.copy(), y=y0.copy(), loss="bce", lr=0.1, epochs=2, batch_size=8, progress=False,
+                                  optimizer="sgd", validation=0.25, patience=2, callbacks=[M("training").ClipGradNorm(1.0)]),
+     mutates=("model",), none_ok=("lr", "patience", "validation", "schedule"), slow=True)
 
 # learning_rate
 A2 = lambda: np.array([[2.0, 0.0], [0.0, 0.5]])
@@ -288,11 +283,69 @@ for meth, kw in (("retrain", V()), ("train", V(epochs=10)), ("step", V()), ("sum
 case("playground.join_histories", lambda: dict(a=trained_history(), b=trained_history()), none_ok=("a",))
 case("playground.playground", V(lr=0.1, activation="tanh", layers=1, units=4, epochs=10), var_kw=True, slow=True)
 
+# data (split and batch by index)
+case("data.check_seed", V(seed=0, name="seed"), free_text=("name",))
+case("data.split_indices", V(n=20, val_fraction=0.2, test_fraction=0.1, seed=0, labels=None))
+case("data.Rows", lambda: dict(X=X0.copy(), index=np.arange(0, 24, 2)))
+case("data.Rows.__getitem__", V(key=slice(0, 3)), inst=lambda: M("data").Rows(X0.copy(), np.arange(0, 24, 2)))
+case("data.train_val_test_split", lambda: dict(X=X0.copy(), y=y0.copy(), val_fraction=0.25, test_fraction=0.25, seed=0, stratify=False))
+case("data.batch_indices", V(n=20, batch_size=8, seed=0, shuffle=True))
+
+# dynamics
+def activation_stats():
+    cb = M("dynamics").ActivationStats(n=16, bins=5)
+    _fit(mlp(sizes=[2, 3, 3, 1]), X0, y0, loss="bce", epochs=2, callbacks=[cb])
+    return cb
+case("dynamics.max_grad", V(act="tanh"))
+case("dynamics.stuck", lambda: dict(act="tanh", z=np.array([[0.1, 5.0], [-3.0, 0.0]]), a=None, tol=0.01), none_ok=("a",))
+case("dynamics.ActivationStats", V(X=None, n=16, bins=5, tol=0.01), none_ok=("X",))
+case("dynamics.plot_activation_stats", lambda: dict(stats=activation_stats(), layers=None, title=""), none_ok=("layers",),
+     free_text=("title",), slow=True)
+case("dynamics.plot_activation_hist", lambda: dict(stats=activation_stats(), layers=None, title=""), none_ok=("layers",),
+     free_text=("title",), slow=True)
+
+# optim (update rules and schedules)
+def ready_model():
+    m = mlp_after_forward(); m.backward_loss("bce", y0); return m
+for cls, kw in (("SGD", dict(lr=0.1, momentum=0.9, nesterov=False, weight_decay=0.0)), ("RMSProp", dict(lr=0.01, alpha=0.99, eps=1e-8)),
+                ("Adam", dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8)), ("AdamW", dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)),
+                ("Optimizer", dict(lr=0.1, weight_decay=0.0))):
+    case(f"optim.{cls}", (lambda kw=kw: dict(model=ready_model(), **kw)), mutates=("model",))
+for meth in ("step", "zero_grad", "hyper_parameters"):
+    case(f"optim.Optimizer.{meth}", V(), inst=lambda: M("optim").Adam(ready_model(), lr=1e-3))
+case("optim.Optimizer.lr=", V(value=0.05), inst=lambda: M("optim").Adam(ready_model(), lr=1e-3))
+case("optim.get_optimizer", lambda: dict(name="adam", model=ready_model(), lr=1e-3), var_kw=True)
+case("optim.StepLR", V(step_size=2, gamma=0.5)); case("optim.StepLR.__call__", V(epoch=3, base_lr=0.1), inst=lambda: M("optim").StepLR(2, 0.5))
+case("optim.WarmupCosine", V(warmup=2, total=10, min_lr=0.0))
+case("optim.WarmupCosine.__call__", V(epoch=3, base_lr=0.1), inst=lambda: M("optim").WarmupCosine(2, 10))
+
+# training (the loop's parts)
+case("training.chunks", V(n=100, width=4))
+case("training.check_targets", lambda: dict(loss="bce", y=y0.copy(), k=1, name="y"), free_text=("name",))
+case("training.check_data", lambda: dict(model=mlp(), loss="bce", X=X0.copy(), y=y0.copy()),
+     skip={"names": "labels for messages, given by fit as literals"})
+case("training.predict", lambda: dict(model=mlp(), X=X0.copy()))
+case("training.predict_proba", lambda: dict(model=mlp(), X=X0.copy()))
+case("training.zero_output_loss", lambda: dict(model=mlp(), y=y0.copy(), loss="bce"))
+case("training.EarlyStopping", V(patience=3, min_delta=0.0, restore_best=True), none_ok=("patience",))
+case("training.DivergenceWatch", V(factor=10.0))
+case("training.ClipGradNorm", V(max_norm=1.0))
+case("training.ProgressBar", V())
+case("training.make_optimizer", lambda: dict(model=mlp(), optimizer="sgd", lr=0.1), none_ok=("lr",))
+
+HOOKS = "a callback/update hook called by fit or step() with its own arguments; exercised through the fit and step cases"
 NOT_FUZZED = {  # name -> reason; every other public callable is fuzzed
     "activations.Activation.__call__": "abstract: raises NotImplementedError by design (subclasses are fuzzed)",
     "activations.Activation.grad": "abstract: raises NotImplementedError by design (subclasses are fuzzed)",
     "losses.Loss.__call__": "abstract: raises NotImplementedError by design (subclasses are fuzzed)",
     "losses.Loss.grad": "abstract: raises NotImplementedError by design (subclasses are fuzzed)",
+    **{f"{c}.{h}": HOOKS for c in ("training.EarlyStopping", "training.ProgressBar") for h in ("before_fit", "after_epoch", "after_fit")},
+    **{f"{c}.{h}": HOOKS for c, hs in (("training.DivergenceWatch", ("before_fit", "after_epoch")), ("training.ClipGradNorm", ("before_fit", "before_step")),
+                                       ("dynamics.ActivationStats", ("before_fit", "before_step", "after_epoch")))
+       for h in hs},
+    **{f"optim.{c}.update": HOOKS for c in ("SGD", "RMSProp", "Adam")}, "optim.Optimizer.coupled_grad": HOOKS,
+    "training.Run": "fit's own state object (built by fit, handed to callbacks); fuzzed through fit",
+    "training.Run.__call__": HOOKS, "training.Run.measure": HOOKS,
 }
 
 
@@ -341,7 +394,7 @@ def full_kw(c):
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name.startswith("_") or p.name in ("self", "cls"): continue
         if p.name not in kw and p.default is not p.empty: kw[p.name] = p.default
     unknown = [k for k in kw if k not in params] if not any(p.kind == p.VAR_KEYWORD for p in params.values()) else []
-    for k in unknown: kw.pop(k)  # an argument this version no longer takes
+    assert not unknown, f"{c.name} no longer takes {unknown}: update its case in CASES"
     return kw
 
 
@@ -350,22 +403,34 @@ def with_kw(c, kw_factory):
     return fe.Case(**{**vars(c), "kw": kw_factory})
 
 
+CPU = collections.Counter()  # case -> CPU seconds
+
+
 def execute(c, m, tmpdir):
+    t = time.process_time()
     outcome, failure = fe.run(c, m, tmpdir)
+    CPU[c.name] += time.process_time() - t
     COUNTS["calls"] += 1; COUNTS[outcome] += 1
     import matplotlib.pyplot as plt
     plt.close("all")
     return None if failure is None else f"{c.name}({m.param}={m.kind}): {failure}"
 
 
+BASELINES = {}
+
+
 def _baseline(c):
-    "The valid call must succeed (else the catalogue is out of date); returns the completed kwargs factory."
+    "The valid call must succeed (else the catalogue is out of date); returns the case with completed kwargs (once per case)."
+    if c.name not in BASELINES: BASELINES[c.name] = _make_baseline(c)
+    return BASELINES[c.name]
+
+
+def _make_baseline(c):
     base = full_kw(c)
     keys = set(base)
     def kw():
-        fresh = c.kw()
-        defaults = full_kw(c)
-        return {k: (fresh[k] if k in fresh else defaults[k]) for k in keys}
+        fresh = c.kw()  # defaults are immutable or rebuilt by the signature: only the case's own values need fresh copies
+        return {k: (fresh[k] if k in fresh else base[k]) for k in keys}
     cc = with_kw(c, kw)
     r = fe.consume(cc.call(kw(), cc.inst() if cc.inst is not None else None))
     assert fe.finite(r), f"{c.name}: the valid call returned a non-finite result"
@@ -380,7 +445,7 @@ def report():
     COUNTS["seconds"] = round(time.perf_counter() - t, 1)
     path = os.path.join(os.path.dirname(os.path.dirname(__file__)), ".pytest_cache", "fuzz_counts.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    summary = dict(counts=dict(COUNTS), cases=len(CASES), not_fuzzed=NOT_FUZZED,
+    summary = dict(counts=dict(COUNTS), cases=len(CASES), not_fuzzed=NOT_FUZZED, cpu_seconds=dict(CPU.most_common(25)),
                    failures={k: v for k, v in FAILURES.items() if v})
     with open(path, "w") as f: json.dump(summary, f, indent=1)
     print(f"\nfuzz: {COUNTS['calls']} calls over {len(CASES)} callables in {COUNTS['seconds']} s; outcomes "
