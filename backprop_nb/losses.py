@@ -92,9 +92,11 @@ def softmax(z):  # logits of shape (N, K)
     z = check_array("z", z, ndim=(1, 2), finite=False, what="(N, K)")
     if z.shape[-1] == 0: raise ValueError(f"z must have at least one class (K >= 1), got shape {z.shape}")
     c = z.max(axis=-1, keepdims=True)
-    e = np.exp(z - c)
-    p = e / e.sum(axis=-1, keepdims=True)
-    if inf := _infinite_rows(z, c): p[inf[0]] = inf[1]  # an infinite logit takes all the probability
+    inf = _infinite_rows(z, c)
+    with np.errstate(invalid="ignore" if inf else "warn"):  # inf - inf in those rows is replaced below
+        e = np.exp(z - c)
+        p = e / e.sum(axis=-1, keepdims=True)
+    if inf: p[inf[0]] = inf[1]  # an infinite logit takes all the probability
     return p
 
 # %% ../nbs/03_losses.ipynb #e9db4dc9
@@ -103,11 +105,12 @@ def log_softmax(z):  # logits of shape (N, K)
     z = check_array("z", z, ndim=(1, 2), finite=False, what="(N, K)")
     if z.shape[-1] == 0: raise ValueError(f"z must have at least one class (K >= 1), got shape {z.shape}")
     c = z.max(axis=-1, keepdims=True)
-    e = np.exp(z - c)
-    np.put_along_axis(e, z.argmax(axis=-1)[..., None], 0, axis=-1)  # the max term, exactly 1, is the "1" of log1p
-    log_p = (z - c) - np.log1p(e.sum(axis=-1, keepdims=True))
-    if inf := _infinite_rows(z, c):
-        with np.errstate(divide="ignore"): log_p[inf[0]] = np.log(inf[1])
+    inf = _infinite_rows(z, c)
+    with np.errstate(invalid="ignore" if inf else "warn", divide="ignore" if inf else "warn"):  # rows replaced below
+        e = np.exp(z - c)
+        np.put_along_axis(e, z.argmax(axis=-1)[..., None], 0, axis=-1)  # the max term, exactly 1, is the "1" of log1p
+        log_p = (z - c) - np.log1p(e.sum(axis=-1, keepdims=True))
+        if inf: log_p[inf[0]] = np.log(inf[1])
     return log_p
 
 # %% ../nbs/03_losses.ipynb #2f03941c
@@ -136,7 +139,8 @@ class SoftmaxCE(Loss):
     def __call__(self, z, y):
         z, Y = self._targets(z, y)
         log_p = log_softmax(z)
-        return float(-np.sum(Y * log_p, where=Y > 0) / len(z))  # 0 · log 0 counts as 0 (an infinite logit elsewhere)
+        with np.errstate(invalid="ignore"): terms = Y * log_p  # 0 · log 0 (an infinite logit elsewhere) counts as 0:
+        return float(-np.sum(terms, where=Y > 0) / len(z))    # only the target classes enter the sum
     def grad(self, z, y):
         z, Y = self._targets(z, y)
         return (softmax(z) - Y) / len(z)

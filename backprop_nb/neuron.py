@@ -149,13 +149,14 @@ def train_neuron(neuron,      # a `Neuron`
     if len(y) != len(X): raise ValueError(f"X has {len(X)} rows but y has shape {y.shape}; expected y of shape ({len(X)},)")
     saved, history = dict(vars(neuron), w=neuron.w.copy()), []
     try:
-        for k in range(epochs):
-            a = neuron.forward(X)
-            L, dz = loss(a, y), output_delta(loss, neuron.f, neuron.z, a, y)
-            if not (math.isfinite(L) and np.isfinite(dz).all()):
-                raise ValueError(f"training diverged at step {k}: the loss went from {(history or [L])[0]:.4g} to {L} (lr={lr:g}); lower the learning rate")
-            history.append(L)
-            neuron.backward_dz(dz)
-            neuron.step(lr)
+        with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is caught and reported below
+            for k in range(epochs):
+                a = neuron.forward(X)
+                L, dz = loss(a, y), output_delta(loss, neuron.f, neuron.z, a, y)
+                if not (math.isfinite(L) and np.isfinite(dz).all()):
+                    raise ValueError(f"training diverged at step {k}: the loss went from {(history or [L])[0]:.4g} to {L} (lr={lr:g}); lower the learning rate")
+                history.append(L)
+                neuron.backward_dz(dz)
+                neuron.step(lr)
     except Exception: vars(neuron).update(saved); raise  # a failed run leaves the neuron as it was
     return history
