@@ -59,11 +59,15 @@ def _unit_range(v):
 class BCE(Loss):
     "Binary cross-entropy on probabilities, $-\\frac1N\\sum_{n,k}[y\\log\\hat y + (1-y)\\log(1-\\hat y)]$, finite at $\\hat y\\in\\{0,1\\}$."
     name, classification, output = "bce", True, "sigmoid"
-    def check(self, y_hat, y):
-        "`y_hat`, `y` as by `_pair`, after checking that both lie in [0, 1]."
+    def targets(self, y_hat, y):
+        "`y_hat`, `y` as by `_pair`, after checking that the targets lie in [0, 1]."
         y_hat, y = _pair(y_hat, y)
         if r := _unit_range(y): raise ValueError(f"bce targets must lie in [0, 1], got values from {r[0]:g} to {r[1]:g}"
                                                  + (" -- for ±1 labels use (y + 1) / 2" if r[0] == -1 else ""))
+        return y_hat, y
+    def check(self, y_hat, y):
+        "`y_hat`, `y` as by `targets`, after checking that the predictions are probabilities too."
+        y_hat, y = self.targets(y_hat, y)
         if r := _unit_range(y_hat):
             raise ValueError(f"bce expects probabilities in [0, 1]; got values {'up to ' + format(r[1], 'g') if r[1] > 1 else 'down to ' + format(r[0], 'g')}"
                              " -- use output='sigmoid', or softmax_ce on logits")
@@ -87,17 +91,22 @@ def _infinite_rows(z, c):
     top = np.isposinf(z[rows])
     return rows, top / top.sum(axis=-1, keepdims=True)
 
+def _per_row(f, z, inf):
+    "`f` (softmax or log-softmax) of the rows of `z` with finite max, and the limits `inf[1]` (mapped by `f`'s `limit`) elsewhere."
+    out = np.empty(z.shape, dtype=np.result_type(z, np.float32))
+    rows, p = inf
+    if (~rows).any(): out[~rows] = f(z[~rows])
+    with np.errstate(divide="ignore"): out[rows] = p if f is softmax else np.log(p)
+    return out
+
 def softmax(z):  # logits of shape (N, K)
     "Row-wise softmax $p_k = e^{z_k}/\\sum_j e^{z_j}$, computed with the max subtracted so it never overflows."
     z = check_array("z", z, ndim=(1, 2), finite=False, what="(N, K)")
     if z.shape[-1] == 0: raise ValueError(f"z must have at least one class (K >= 1), got shape {z.shape}")
     c = z.max(axis=-1, keepdims=True)
-    inf = _infinite_rows(z, c)
-    with np.errstate(invalid="ignore" if inf else "warn"):  # inf - inf in those rows is replaced below
-        e = np.exp(z - c)
-        p = e / e.sum(axis=-1, keepdims=True)
-    if inf: p[inf[0]] = inf[1]  # an infinite logit takes all the probability
-    return p
+    if inf := _infinite_rows(z, c): return _per_row(softmax, z, inf)  # an infinite logit takes all the probability
+    e = np.exp(z - c)
+    return e / e.sum(axis=-1, keepdims=True)
 
 # %% ../nbs/03_losses.ipynb #e9db4dc9
 def log_softmax(z):  # logits of shape (N, K)
@@ -105,19 +114,17 @@ def log_softmax(z):  # logits of shape (N, K)
     z = check_array("z", z, ndim=(1, 2), finite=False, what="(N, K)")
     if z.shape[-1] == 0: raise ValueError(f"z must have at least one class (K >= 1), got shape {z.shape}")
     c = z.max(axis=-1, keepdims=True)
-    inf = _infinite_rows(z, c)
-    with np.errstate(invalid="ignore" if inf else "warn", divide="ignore" if inf else "warn"):  # rows replaced below
-        e = np.exp(z - c)
-        np.put_along_axis(e, z.argmax(axis=-1)[..., None], 0, axis=-1)  # the max term, exactly 1, is the "1" of log1p
-        log_p = (z - c) - np.log1p(e.sum(axis=-1, keepdims=True))
-        if inf: log_p[inf[0]] = np.log(inf[1])
-    return log_p
+    if inf := _infinite_rows(z, c): return _per_row(log_softmax, z, inf)
+    e = np.exp(z - c)
+    np.put_along_axis(e, z.argmax(axis=-1)[..., None], 0, axis=-1)  # the max term, exactly 1, is the "1" of log1p
+    return (z - c) - np.log1p(e.sum(axis=-1, keepdims=True))
 
 # %% ../nbs/03_losses.ipynb #2f03941c
 class SoftmaxCE(Loss):
     "Softmax cross-entropy on logits `z` of shape (N, K); targets are labels (N,) or probability rows (N, K). `grad` is $\\partial L/\\partial z$."
     name, classification, output = "softmax_ce", True, "identity"
     def _targets(self, z, y):
+        "`z` as floats, and either integer `labels` (N,) or probability rows `Y` (N, K) (the other one `None`), all checked."
         z = check_array("z", z, ndim=2, finite=False, what="(N, K): logits, one row per sample")
         y = check_array("y", y, ndim=(1, 2), what="(N,) integer labels or (N, K) probability rows")
         if z.dtype.kind != "f": z = z.astype(np.float64)
@@ -125,7 +132,7 @@ class SoftmaxCE(Loss):
         if y.shape == z.shape:
             if r := _unit_range(y): raise ValueError(f"softmax_ce probability targets must lie in [0, 1], got values from {r[0]:g} to {r[1]:g}")
             if not np.allclose(y.sum(axis=1), 1): raise ValueError("softmax_ce target rows must sum to 1 (one-hot or probabilities)")
-            return z, y.astype(z.dtype)
+            return z, None, y.astype(z.dtype)
         if y.shape != (len(z),):
             raise ValueError(f"logits have shape {z.shape} but y has shape {y.shape}; expected integer labels of shape "
                              f"({len(z)},) or probability rows of shape {z.shape}")
@@ -133,17 +140,19 @@ class SoftmaxCE(Loss):
             raise ValueError(f"softmax_ce expected integer labels of shape ({len(z)},), got non-integer values such as {y[np.mod(y, 1) != 0][0]}")
         if y.min() < 0 or y.max() >= z.shape[1]:
             raise ValueError(f"class labels must lie in 0..{z.shape[1] - 1}, got values from {y.min()} to {y.max()}")
-        Y = np.zeros_like(z)
-        Y[np.arange(len(z)), y.astype(np.intp)] = 1  # one-hot rows: they sum to 1 by construction
-        return z, Y
+        return z, y.astype(np.intp, copy=False), None
     def __call__(self, z, y):
-        z, Y = self._targets(z, y)
+        z, labels, Y = self._targets(z, y)
         log_p = log_softmax(z)
-        with np.errstate(invalid="ignore"): terms = Y * log_p  # 0 · log 0 (an infinite logit elsewhere) counts as 0:
-        return float(-np.sum(terms, where=Y > 0) / len(z))    # only the target classes enter the sum
+        if labels is not None: return float(-log_p[np.arange(len(z)), labels].sum() / len(z))  # -log p of each true class
+        terms = np.multiply(Y, log_p, out=np.zeros_like(z), where=Y > 0)  # 0 · log 0 (an infinite logit elsewhere) is 0
+        return float(-terms.sum() / len(z))
     def grad(self, z, y):
-        z, Y = self._targets(z, y)
-        return (softmax(z) - Y) / len(z)
+        z, labels, Y = self._targets(z, y)
+        p = softmax(z)
+        if labels is None: return (p - Y) / len(z)
+        p[np.arange(len(z)), labels] -= 1  # p - Y for one-hot rows Y
+        return p / len(z)
 
 # %% ../nbs/03_losses.ipynb #48e8251b
 LOSSES = {l.name: l for l in (MSE(), BCE(), SoftmaxCE())}
@@ -161,6 +170,6 @@ def output_delta(loss, activation, z, a, y):
     loss, act = get_loss(loss), get_activation(activation)
     z, a = act._za(z, a)  # real arrays of one shape
     if isinstance(loss, BCE) and act.name == "sigmoid":
-        a2, y2 = loss.check(a, y)  # targets in [0, 1], also on this fused path
+        a2, y2 = loss.targets(a, y)  # targets in [0, 1], also on this fused path (a = σ(z) is a probability)
         return ((a2 - y2) / len(y2)).reshape(a.shape)
     return loss.grad(a, y) * act.grad(z, a)

@@ -113,9 +113,10 @@ def all_finite(x,               # an array (or memory map) of real numbers
                chunk=1 << 20):  # elements per chunk, so a memory map is never loaded whole
     "True if every element of `x` is finite, checked in row chunks."
     if not (isinstance(x, np.ndarray) or hasattr(x, "shape") and hasattr(x, "dtype")): x = check_array("x", x, finite=False)
-    if x.dtype.kind not in "iubfc": raise TypeError(f"x must hold numbers, got dtype {x.dtype}")
-    if x.dtype.kind in "iub": return True
-    chunk = check_int("chunk", chunk, lo=1)
+    kind = x.dtype.kind
+    if kind in "iub": return True
+    if kind not in "fc": raise TypeError(f"x must hold numbers, got dtype {x.dtype}")
+    if not (is_int(chunk) and chunk >= 1): raise ValueError(f"chunk must be an integer >= 1, got {describe(chunk)}")
     if x.size <= chunk or x.ndim == 0: return bool(np.isfinite(x).all())
     rows = max(1, chunk // max(1, x.size // len(x)))
     return all(np.isfinite(x[i:i + rows]).all() for i in range(0, len(x), rows))
@@ -126,13 +127,13 @@ def check_array(name,           # the argument's name
                 finite=True,    # refuse NaN and ±inf
                 what=""):       # how the expected shape reads, e.g. "(n_samples, n_features)"
     "Return `x` as a real-valued array (no copy for arrays and memory maps) after checking kind, `ndim`, finiteness."
-    if x is None or isinstance(x, (str, bytes, dict, set)): raise TypeError(f"{name} must be an array of numbers, got {describe(x)}")
-    if not (isinstance(x, np.ndarray) or hasattr(x, "shape") and hasattr(x, "dtype")):
+    if not (isinstance(x, np.ndarray) or hasattr(x, "shape") and hasattr(x, "dtype")):  # arrays pass straight on: this runs per batch
+        if x is None or isinstance(x, (str, bytes, dict, set)): raise TypeError(f"{name} must be an array of numbers, got {describe(x)}")
         try: x = np.asarray(x)
         except ValueError as e: raise ValueError(f"{name} must be a rectangular array of numbers ({e})") from None
     if x.dtype.kind not in "fiu": raise TypeError(f"{name} must hold real numbers (float or int), got dtype {x.dtype}")
-    dims = (ndim,) if is_int(ndim) else ndim
-    if dims is not None and x.ndim not in dims:
+    if ndim is not None and (x.ndim != ndim if type(ndim) is int else x.ndim not in ndim):
+        dims = (ndim,) if is_int(ndim) else ndim
         raise ValueError(f"{name} must be {' or '.join(f'{d}-D' for d in dims)}{' ' + what if what else ''}, got shape {tuple(x.shape)}")
     if finite and not all_finite(x): raise ValueError(f"{name} contains NaN or infinite values")
     return x
