@@ -1,4 +1,4 @@
-"""Vanishing and exploding gradients made measurable: per-layer statistics (`layer_stats`), why sigmoid layers shrink gradients and large weights blow them up, Xavier and He initialisation derived, a slider lab, and a step-through of one backward pass.
+"""Vanishing and exploding gradients made measurable: per-layer statistics (`layer_stats`), why sigmoid layers shrink gradients and large weights blow them up, what Xavier and He initialisation do for the backward pass, a slider lab, and a step-through of one backward pass.
 
 Docs: https://backprop-nb.github.io/backprop_nb/gradient_flow.html.md"""
 

@@ -7,26 +7,28 @@ Docs: https://backprop-nb.github.io/backprop_nb/training_dynamics.html.md"""
 # %% auto #0
 __all__ = ['max_grad', 'stuck', 'ActivationStats', 'plot_activation_stats', 'plot_activation_hist']
 
-# %% ../nbs/12a_training_dynamics.ipynb #467dabaa
+# %% ../nbs/12a_training_dynamics.ipynb #51054efd
 import numpy as np
 from fastcore.basics import patch
+from .activations import get_activation
 from .validation import check_array, check_int, check_number, describe
 
-# %% ../nbs/12a_training_dynamics.ipynb #7ad07aa6
-def max_grad(act): # an activation object from `activations`
+# %% ../nbs/12a_training_dynamics.ipynb #c4e1bf2f
+def max_grad(act): # an activation name or object from `activations`
     "The largest derivative $\\max_z f'(z)$ of `act`, found on a grid of $z$ in [-4, 4] (where the maximum of the usual activations lies)."
-    z = np.linspace(-4, 4, 81)
+    act, z = get_activation(act), np.linspace(-4, 4, 81)
     return float(act.grad(z, act(z)).max())
 
-def stuck(act, z, a=None, # activation object, its pre-activations z and (optional) outputs a = f(z)
+def stuck(act, z, a=None, # activation (name or object), its pre-activations z and (optional) outputs a = f(z)
           tol=0.01):      # stuck where f'(z) < tol · max f'
     "Boolean mask, shape of `z`: the units whose local derivative $f'(z)$ is below `tol` times its maximum."
+    act, z = get_activation(act), check_array("z", z)
     return act.grad(z, act(z) if a is None else a) < tol * max_grad(act)
 
-# %% ../nbs/12a_training_dynamics.ipynb #86fac1f6
+# %% ../nbs/12a_training_dynamics.ipynb #f1de98d3
 def _hist_range(act, a0):
     "Histogram range of a layer: the output range of a bounded `act`, else [min(0, min a0), 3 max a0] from the untrained layer."
-    lo, hi = (float(v) for v in act(np.array([-50.0, 50.0])))
+    lo, hi = (float(v) for v in act(np.array([-1e3, 1e3])))
     if np.isfinite([lo, hi]).all() and hi - lo <= 2: return lo, hi
     lo = min(0.0, float(a0.min()))
     return lo, max(3 * float(a0.max()), lo + 1e-6)
@@ -37,7 +39,7 @@ def _weight_layers(model):
     if len(layers) < 2: raise TypeError(f"ActivationStats needs a model whose `layers` hold at least two Dense layers, got {describe(model)}")
     return layers
 
-# %% ../nbs/12a_training_dynamics.ipynb #e41ffe01
+# %% ../nbs/12a_training_dynamics.ipynb #8b638501
 class ActivationStats:
     "`fit` callback: per-hidden-layer activation mean, std, stuck and dead fractions and histograms on a fixed sample, every epoch."
     def __init__(self, X=None,   # fixed sample (n, n_in) to record on; None: the first `n` training rows
@@ -45,6 +47,7 @@ class ActivationStats:
                  bins=30,        # histogram bins per layer
                  tol=0.01):      # a unit is stuck where f'(z) < tol · max f'
         self.X = None if X is None else check_array("X", X, ndim=2, what="(n_samples, n_features)")
+        if self.X is not None and len(self.X) == 0: raise ValueError("X is empty: pass at least one sample to record on")
         self.n, self.bins = check_int("n", n, lo=1), check_int("bins", bins, lo=2)
         self.tol = check_number("tol", tol, 0, 1, lo_open=True, hi_open=True)
 
@@ -66,7 +69,7 @@ class ActivationStats:
         self._grads, self._steps = np.zeros(len(self.layers)), 0
         self._record(run.epoch, self._activations(run.model))
 
-# %% ../nbs/12a_training_dynamics.ipynb #d6711a62
+# %% ../nbs/12a_training_dynamics.ipynb #9f723c83
 @patch
 def _activations(self: ActivationStats, model):
     "Forward the fixed sample (in eval mode if the model has one); return each hidden layer's activations."
@@ -85,7 +88,12 @@ def _record(self: ActivationStats, epoch, acts):
     self.stuck.append([float(m.mean()) for m in masks]); self.dead.append([float(m.all(axis=0).mean()) for m in masks])
     self.hist.append([np.histogram(np.clip(a, *r), self.bins, r)[0] for a, r in zip(acts, self.ranges)])
 
-# %% ../nbs/12a_training_dynamics.ipynb #bcdadafc
+# %% ../nbs/12a_training_dynamics.ipynb #cc07488a
+def _check_stats(stats):
+    "Raise unless `stats` is an `ActivationStats` that has recorded a `fit`."
+    if not isinstance(stats, ActivationStats): raise TypeError(f"stats must be an ActivationStats, got {describe(stats)}")
+    if not getattr(stats, "grad_norm", None): raise ValueError("stats has no epochs recorded yet: pass it to fit(..., callbacks=[stats]) first")
+
 def _layer_colors(n):
     "`n` colours from the input side (dark) to the output side (light)."
     import matplotlib.pyplot as plt
@@ -95,6 +103,7 @@ def plot_activation_stats(stats,       # an `ActivationStats` after `fit`
                           layers=None, # hidden-layer indices (0-based) to draw; None: all
                           title=""):   # figure title
     "Mean, std, stuck (solid) and dead (dashed) fractions of hidden layers, and their (and the output layer's) gradient norms, per epoch."
+    _check_stats(stats)
     import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, 4, figsize=(10, 2.3))
     E, n_hidden = stats.epochs, len(stats.std[0])
@@ -108,11 +117,12 @@ def plot_activation_stats(stats,       # an `ActivationStats` after `fit`
     axs[3].legend(fontsize=6, ncol=2); fig.suptitle(title, fontsize=10); fig.tight_layout()
     return fig
 
-# %% ../nbs/12a_training_dynamics.ipynb #3e51f623
+# %% ../nbs/12a_training_dynamics.ipynb #939b0eb4
 def plot_activation_hist(stats,       # an `ActivationStats` after `fit`
                          layers=None, # hidden-layer indices (0-based) to draw; None: all
                          title=""):   # figure title
     "The colorful dimension: each hidden layer's histogram of activations (colour = log(1 + count)) over the epochs."
+    _check_stats(stats)
     import matplotlib.pyplot as plt
     layers = range(len(stats.ranges)) if layers is None else layers
     H = np.log1p(np.array(stats.hist, dtype=float))  # (epochs, layers, bins)

@@ -7,12 +7,12 @@ Docs: https://backprop-nb.github.io/backprop_nb/optim.html.md"""
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'Optimizer', 'SGD', 'RMSProp', 'Adam', 'AdamW', 'get_optimizer', 'StepLR', 'WarmupCosine']
 
-# %% ../nbs/07_optim.ipynb #a21f3f20
-import inspect
+# %% ../nbs/07_optim.ipynb #8c5a1628
+import inspect, math
 import numpy as np
 from .validation import check_bool, check_choice, check_int, check_number, describe
 
-# %% ../nbs/07_optim.ipynb #13211669
+# %% ../nbs/07_optim.ipynb #55f18089
 def _param_pairs(model): # a model with `parameters()` or a list of (param, grad) arrays
     "The model's `(param, grad)` pairs as a list, after checking that each is two float arrays of equal shape and dtype."
     pairs = model.parameters() if hasattr(model, "parameters") else model
@@ -31,7 +31,7 @@ def _param_pairs(model): # a model with `parameters()` or a list of (param, grad
             raise ValueError(f"parameter {i} has shape {p.shape} {p.dtype} but its gradient {g.shape} {g.dtype}")
     return list(pairs)
 
-# %% ../nbs/07_optim.ipynb #d75eaff9
+# %% ../nbs/07_optim.ipynb #ee2468f4
 class Optimizer:
     "What every update rule shares: (param, grad) pairs, a checked learning rate `lr`, the step count `t`, `zero_grad`."
     def __init__(self, model,        # a model with `parameters()` or a list of (param, grad) arrays
@@ -61,7 +61,7 @@ class Optimizer:
         hyper = ", ".join(f"{k}={v!r}" for k, v in self.hyper_parameters().items())
         return f"{type(self).__name__}({hyper}, {len(self.params)} parameter arrays)"
 
-# %% ../nbs/07_optim.ipynb #1d576af0
+# %% ../nbs/07_optim.ipynb #fbeb40dd
 from fastcore.basics import patch
 
 @patch
@@ -70,7 +70,7 @@ def hyper_parameters(self: Optimizer):
     names = list(inspect.signature(type(self)).parameters)[1:]
     return {k: getattr(self, k) for k in names}
 
-# %% ../nbs/07_optim.ipynb #5fdadc1a
+# %% ../nbs/07_optim.ipynb #045e3b25
 @patch
 def coupled_grad(self: Optimizer, i, p, g): # pair index, parameter, its gradient
     "The gradient of $L + \\frac\\lambda2 \\lVert w \\rVert^2$: $g + \\lambda w$ in a scratch array, or `g` itself when λ = 0."
@@ -79,7 +79,7 @@ def coupled_grad(self: Optimizer, i, p, g): # pair index, parameter, its gradien
     gd += g
     return gd
 
-# %% ../nbs/07_optim.ipynb #e6f78728
+# %% ../nbs/07_optim.ipynb #90239410
 class SGD(Optimizer):
     "SGD with PyTorch's momentum $v \\leftarrow \\mu v + g$, optional Nesterov look-ahead and coupled weight decay."
     def __init__(self, model, lr,       # model or (param, grad) pairs; learning rate η > 0
@@ -102,7 +102,7 @@ class SGD(Optimizer):
             g = np.add(g, np.multiply(v, self.momentum, out=s), out=s) if self.nesterov else v
         p -= np.multiply(g, self.lr, out=s)
 
-# %% ../nbs/07_optim.ipynb #839bd503
+# %% ../nbs/07_optim.ipynb #c6afde6c
 class RMSProp(Optimizer):
     "RMSProp as in `torch.optim.RMSprop`: $s \\leftarrow \\alpha s + (1-\\alpha) g^2$, $w \\leftarrow w - \\eta g / (\\sqrt s + \\epsilon)$."
     def __init__(self, model, lr=0.01,  # model or (param, grad) pairs; learning rate η > 0
@@ -123,14 +123,14 @@ class RMSProp(Optimizer):
         s += self.eps
         p -= np.multiply(np.divide(g, s, out=s), self.lr, out=s)
 
-# %% ../nbs/07_optim.ipynb #dd5ba0f1
+# %% ../nbs/07_optim.ipynb #1eea2a86
 def _check_betas(betas):
     "`betas` as a pair of floats in [0, 1)."
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise TypeError(f"betas must be a pair (beta1, beta2) such as (0.9, 0.999), got {describe(betas)}")
     return tuple(check_number(f"betas[{k}]", b, 0, 1, hi_open=True) for k, b in enumerate(betas))
 
-# %% ../nbs/07_optim.ipynb #cbb9e175
+# %% ../nbs/07_optim.ipynb #cb53e6f3
 class Adam(Optimizer):
     "Adam as in `torch.optim.Adam`: bias-corrected averages $\\hat m$, $\\hat v$; $w \\leftarrow w - \\eta \\hat m / (\\sqrt{\\hat v} + \\epsilon)$."
     decoupled = False  # coupled weight decay: λw is added to the gradient
@@ -144,7 +144,7 @@ class Adam(Optimizer):
         self.m = [np.zeros_like(p) for p, _ in self.params]
         self.v = [np.zeros_like(p) for p, _ in self.params]
 
-# %% ../nbs/07_optim.ipynb #209cc300
+# %% ../nbs/07_optim.ipynb #abbe2617
 @patch
 def update(self: Adam, i, p, g): # pair index, parameter, its gradient
     "Update $m$, $v$ and then $w$ in place, in `torch.optim.Adam`'s order of operations."
@@ -160,7 +160,7 @@ def update(self: Adam, i, p, g): # pair index, parameter, its gradient
     s += self.eps
     p -= np.multiply(np.divide(m, s, out=s), step_size, out=s)
 
-# %% ../nbs/07_optim.ipynb #335a3829
+# %% ../nbs/07_optim.ipynb #41d9c171
 class AdamW(Adam):
     "Adam with decoupled weight decay (`torch.optim.AdamW`): $w \\leftarrow (1-\\eta\\lambda) w$, then the Adam step on $g$."
     decoupled = True
@@ -170,7 +170,7 @@ class AdamW(Adam):
                  weight_decay=1e-2):    # decoupled decay λ >= 0: w shrinks by 1 - ηλ per step
         super().__init__(model, lr, betas, eps, weight_decay)
 
-# %% ../nbs/07_optim.ipynb #a3db7b0c
+# %% ../nbs/07_optim.ipynb #d21f0c26
 OPTIMIZERS = {"sgd": (SGD, {}), "momentum": (SGD, {"momentum": 0.9}), "nesterov": (SGD, {"momentum": 0.9, "nesterov": True}),
               "rmsprop": (RMSProp, {}), "adam": (Adam, {}), "adamw": (AdamW, {})}
 
@@ -185,7 +185,7 @@ def get_optimizer(name,   # a key of `OPTIMIZERS`
     if unknown: raise TypeError(f"{name!r} ({cls.__name__}) takes no argument {unknown[0]!r}; it takes {', '.join(allowed)}")
     return cls(model, lr, **{**defaults, **kw})
 
-# %% ../nbs/07_optim.ipynb #ab916741
+# %% ../nbs/07_optim.ipynb #548c1701
 class StepLR:
     "Step decay $\\eta_e = \\eta_0 \\gamma^{\\lfloor e/s \\rfloor}$, as `torch.optim.lr_scheduler.StepLR`."
     def __init__(self, step_size,  # s: epochs between decays, >= 1
@@ -201,7 +201,7 @@ class StepLR:
 
     def __repr__(self): return f"StepLR(step_size={self.step_size}, gamma={self.gamma})"
 
-# %% ../nbs/07_optim.ipynb #963c39c5
+# %% ../nbs/07_optim.ipynb #9da096ba
 class WarmupCosine:
     "Linear warm-up over `warmup` epochs to $\\eta_0$, then a half cosine down to `min_lr` at epoch `total`."
     def __init__(self, warmup,  # W: warm-up epochs, 0 <= W < total
@@ -218,6 +218,6 @@ class WarmupCosine:
         base_lr = check_number("base_lr", base_lr, lo=0, lo_open=True)
         if base_lr < self.min_lr: raise ValueError(f"base_lr ({base_lr}) must be >= min_lr ({self.min_lr})")
         if e < W: return base_lr * (e + 1) / (W + 1)
-        return self.min_lr + (base_lr - self.min_lr) * (1 + np.cos(np.pi * (e - W) / (T - W))) / 2
+        return self.min_lr + (base_lr - self.min_lr) * (1 + math.cos(math.pi * (e - W) / (T - W))) / 2
 
     def __repr__(self): return f"WarmupCosine(warmup={self.warmup}, total={self.total}, min_lr={self.min_lr})"

@@ -1,10 +1,12 @@
-"""One forward + backward of micrograd's demo workload, backprop_nb.autograd vs micrograd, in one process.
+"""One training step of micrograd's demo, backprop_nb.autograd vs micrograd, in one process.
 
 Workload (micrograd's demo.ipynb): scalar MLP(2, [16, 16, 1]), 100 two-moons points with labels -1/+1,
-max-margin (hinge) loss relu(1 - y*score) averaged, plus L2 regularisation 1e-4 * sum(p*p).
-Both engines get the same weights and the same plain-float inputs and run the same user code
-(`demo_loss`), alternating, with a full `gc.collect()` before each timed run so neither pays for
-the other's garbage. Prints fastest and median times and the ratio.
+max-margin (hinge) loss relu(1 - y*score) averaged, plus L2 regularisation 1e-4 * sum(p*p); one step =
+forward, zero_grad, backward, SGD update (lr 0.1). Both engines get the same weights and the same
+plain-float inputs and run the same user code (`demo_loss`, `train_step`), alternating, with a full
+`gc.collect()` before each timed run so neither pays for the other's garbage. Prints the graph sizes
+(backprop_nb computes a neuron's b + sum_i w_i x_i as one node, micrograd as 2 n_in nodes), fastest and
+median times and the ratio, with Python's cycle collector on (the default) and off.
 
 Run: flock /tmp/bench.lock python benchmarks/bench_autograd.py [--repeats 10]
 """
@@ -39,7 +41,23 @@ def forward_backward(Value, model, X, y):
     total_loss = demo_loss(Value, model, X, y)
     model.zero_grad()
     total_loss.backward()
+    return total_loss
+
+def train_step(Value, model, X, y, lr=0.1):
+    "One step of the demo's training loop."
+    total_loss = forward_backward(Value, model, X, y)
+    for p in model.parameters(): p.data -= lr * p.grad
     return total_loss.data
+
+def graph_size(root):
+    "Nodes and edges of the graph ending at `root` (works for both engines)."
+    seen, stack, edges = {root}, [root], 0
+    while stack:
+        v = stack.pop()
+        for u in v._prev:
+            edges += 1
+            if u not in seen: seen.add(u); stack.append(u)
+    return len(seen), edges
 
 def make_models(seed=1337):
     "One model per engine, with identical weights."
@@ -53,17 +71,18 @@ def make_models(seed=1337):
 
 def check_same_numbers(models, X, y):
     "Both engines must compute the same loss and gradients before we time them."
-    loss = {name: forward_backward(ENGINES[name][0], m, X, y) for name, m in models.items()}
+    roots = {name: forward_backward(ENGINES[name][0], m, X, y) for name, m in models.items()}
     grads = {name: np.array([p.grad for p in m.parameters()]) for name, m in models.items()}
     diff = np.abs(grads["backprop_nb"] - grads["micrograd"]).max()
-    assert abs(loss["backprop_nb"] - loss["micrograd"]) < 1e-12 and diff < 1e-12, (loss, diff)
-    return loss["backprop_nb"], diff
+    loss = {name: root.data for name, root in roots.items()}
+    assert loss["backprop_nb"] == loss["micrograd"] and diff < 1e-12, (loss, diff)
+    return loss["backprop_nb"], diff, {name: graph_size(root) for name, root in roots.items()}
 
 def time_once(name, model, X, y, gc_enabled):
     gc.collect()
     if not gc_enabled: gc.disable()
     t = time.perf_counter()
-    forward_backward(ENGINES[name][0], model, X, y)
+    train_step(ENGINES[name][0], model, X, y)
     dt = time.perf_counter() - t
     gc.enable()
     return dt
@@ -71,14 +90,15 @@ def time_once(name, model, X, y, gc_enabled):
 def main(repeats):
     X, y = two_moons()
     models = make_models()
-    loss, diff = check_same_numbers(models, X, y)
+    loss, diff, sizes = check_same_numbers(models, X, y)
     print(f"python {platform.python_version()}, BLAS: " +
           ", ".join(f"{i['internal_api']} {i.get('architecture')}" for i in threadpool_info()) + " (unused: the engines are pure Python)")
-    print(f"workload: MLP(2,[16,16,1]) = 337 parameters, 100 two-moons points, hinge + L2; loss {loss:.12f} in both, max |grad diff| {diff:.1e}")
+    print(f"workload: MLP(2,[16,16,1]) = 337 parameters, 100 two-moons points, hinge + L2; loss {loss:.12f} in both (bit-identical), max |grad diff| {diff:.1e}")
+    print("graph: " + ", ".join(f"{name} {n:,} nodes / {e:,} edges" for name, (n, e) in sizes.items()))
     times = {(name, gc_on): [] for gc_on in (True, False) for name in ENGINES}
     for _ in range(repeats):  # alternate the engines so load changes hit both alike
         for name, gc_on in times: times[name, gc_on].append(time_once(name, models[name], X, y, gc_on))
-    print(f"\none forward + backward, {repeats} alternating runs each (ms)")
+    print(f"\none training step (forward, zero_grad, backward, SGD update), {repeats} alternating runs each (ms)")
     print(f"{'engine':<28}{'fastest':>10}{'median':>10}{'micrograd / this (fastest)':>30}{'(median)':>10}")
     best = {k: min(v) for k, v in times.items()}
     med = {k: statistics.median(v) for k, v in times.items()}

@@ -1,5 +1,7 @@
 """One training step (forward + loss + backward + SGD or Adam update): backprop_nb vs PyTorch eager CPU.
 
+`--batchnorm` puts a BatchNorm in every hidden layer of both networks (`MLP(..., batchnorm=True)` vs `BatchNorm1d`).
+
 Run (the OpenBLAS overrides some shells set would pin a slower kernel, so unset them):
 
     flock /tmp/bench.lock env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_train_step.py
@@ -49,12 +51,12 @@ def _timed(f, steps=1):
     for _ in range(steps): f()
     return (time.perf_counter() - t) / steps
 
-def make_steps(sizes, batch, act, out, loss, dtype, optimizer):
+def make_steps(sizes, batch, act, out, loss, dtype, optimizer, batchnorm=False):
     "Build equal networks and data; return one-step closures (ours, torch)."
     rng = np.random.default_rng(0)
     X = rng.standard_normal((batch, sizes[0])).astype(dtype)
     y = rng.integers(0, max(sizes[-1], 2), batch)
-    net = MLP(sizes, act, out, init="he" if act == "relu" else "xavier", seed=0, dtype=dtype)
+    net = MLP(sizes, act, out, init="he" if act == "relu" else "xavier", seed=0, dtype=dtype, batchnorm=batchnorm)
     model, opt = net.to_torch(), get_optimizer(optimizer, net, 0.01)
     topt, tloss = getattr(torch.optim, OPTIMIZERS[optimizer])(model.parameters(), lr=0.01), TORCH_LOSS[loss]()
     Xt = torch.from_numpy(X)
@@ -65,9 +67,9 @@ def make_steps(sizes, batch, act, out, loss, dtype, optimizer):
         topt.zero_grad(); tloss(model(Xt), yt).backward(); topt.step()
     return ours, theirs
 
-def bench(sizes, batch, act, out, loss, dtype, optimizer, with_peak=False):
+def bench(sizes, batch, act, out, loss, dtype, optimizer, with_peak=False, batchnorm=False):
     "Alternate blocks of steps (and a peak matmul); return per-step seconds (ours, torch) and the best matmul GFLOP/s."
-    ours, theirs = make_steps(sizes, batch, act, out, loss, dtype, optimizer)
+    ours, theirs = make_steps(sizes, batch, act, out, loss, dtype, optimizer, batchnorm)
     ours(); theirs()  # warm up
     steps = max(1, int(BLOCK_SECONDS / max(_timed(ours), _timed(theirs))))
     matmul, flops = matmul_seconds(dtype) if with_peak else (lambda: np.inf, 0)
@@ -79,6 +81,7 @@ def bench(sizes, batch, act, out, loss, dtype, optimizer, with_peak=False):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, help="BLAS and torch threads (default: numpy's BLAS threads)")
+    parser.add_argument("--batchnorm", action="store_true", help="a BatchNorm in every hidden layer of both networks")
     parser.add_argument("--optimizers", nargs="+", default=list(OPTIMIZERS), choices=list(OPTIMIZERS), help="update rules to time")
     args = parser.parse_args()
     threads = args.threads
@@ -86,17 +89,17 @@ def main():
     threads, kernel = blas_threads()
     torch.set_num_threads(threads)
     print(f"numpy {np.__version__} BLAS: {kernel}; torch {torch.__version__} threads={torch.get_num_threads()}")
-    print(f"{'case':<25}{'opt':<6}{'dtype':<9}{'ours min':>10}{'med':>10}{'torch min':>10}{'med':>10}{'ratio min':>10}{'med':>6}"
+    print(f"{'case':<28}{'opt':<6}{'dtype':<9}{'ours min':>10}{'med':>10}{'torch min':>10}{'med':>10}{'ratio min':>10}{'med':>6}"
           "  GFLOP/s (share of matmul peak)  [ms per step]")
     for (sizes, batch, act, out, loss), optimizer in ((case, o) for case in CASES for o in args.optimizers):
         for dtype in (np.float32, np.float64):
             large = batch >= 1024
-            t_ours, t_torch, peak = bench(sizes, batch, act, out, loss, dtype, optimizer, with_peak=large)
+            t_ours, t_torch, peak = bench(sizes, batch, act, out, loss, dtype, optimizer, with_peak=large, batchnorm=args.batchnorm)
             o, t = (min(t_ours), statistics.median(t_ours)), (min(t_torch), statistics.median(t_torch))
             rate = step_flops(sizes, batch) / o[0] / 1e9
             frac = f"  {rate:.0f} of {peak:.0f} ({rate / peak:.0%})" if large else ""
-            name = f"{'-'.join(map(str, sizes))} b{batch}"
+            name = f"{'-'.join(map(str, sizes))} b{batch}{' bn' if args.batchnorm else ''}"
             ms = "".join(f"{v * 1e3:10.4g}" for v in (*o, *t))
-            print(f"{name:<25}{optimizer:<6}{np.dtype(dtype).name:<9}{ms}{o[0] / t[0]:10.2f}{o[1] / t[1]:6.2f}{frac}")
+            print(f"{name:<28}{optimizer:<6}{np.dtype(dtype).name:<9}{ms}{o[0] / t[0]:10.2f}{o[1] / t[1]:6.2f}{frac}")
 
 if __name__ == "__main__": main()

@@ -1,13 +1,14 @@
 "Property, parity and long tests for `backprop_nb.autograd` (the notebook holds the fast golden-value checks)."
-import math, random, subprocess, sys
+import math, random, re, subprocess, sys
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings, strategies as st
-from backprop_nb.autograd import Value, MLP, topo_order, check_value_grads
+from backprop_nb.autograd import Value, Neuron, Layer, MLP, affine, topo_order, check_value_grads
 from backprop_nb.gradcheck import numerical_grad
 
 # ---- random programs: each step applies one op to earlier registers, so nodes fan out and share subgraphs
-BINARY = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y, "div": lambda x, y: x / y}
+BINARY = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y, "div": lambda x, y: x / y,
+          "max": lambda x, y: x.max(y)}
 UNARY = {
     "neg": lambda x: -x, "relu": lambda x: x.relu(), "tanh": lambda x: x.tanh(), "sigmoid": lambda x: x.sigmoid(),
     "exp": lambda x: x.exp(), "log": lambda x: x.log(), "square": lambda x: x ** 2, "cube": lambda x: x ** 3,
@@ -16,7 +17,7 @@ UNARY = {
     "3*x": lambda x: 3 * x, "x/4": lambda x: x / 4, "2/x": lambda x: 2 / x,
 }
 # inputs the gradient check must avoid: kinks, the edge of a domain, overflow
-SAFE = {"div": lambda x, y: abs(y) > 0.2, "relu": lambda x: abs(x) > 1e-3, "exp": lambda x: x < 5,
+SAFE = {"div": lambda x, y: abs(y) > 0.2, "max": lambda x, y: abs(x - y) > 1e-3, "relu": lambda x: abs(x) > 1e-3, "exp": lambda x: x < 5,
         "log": lambda x: x > 0.2, "sqrt": lambda x: x > 0.2, "inv": lambda x: abs(x) > 0.2, "2/x": lambda x: abs(x) > 0.2}
 
 N_INPUTS = 3
@@ -137,6 +138,7 @@ def test_micrograd_user_code_gives_same_numbers():
     from micrograd.engine import Value as MValue
     from micrograd.nn import MLP as MMLP
     ours, theirs = user_code(Value, MLP), user_code(MValue, MMLP)
+    assert ours[3] == theirs[3]  # the forward pass sums in micrograd's order: the loss is bit-identical
     assert ours[0] == pytest.approx(24.70408163265306, rel=1e-12)  # micrograd README's printed values
     assert ours[1] == pytest.approx(138.83381924198252, rel=1e-12) and ours[2] == pytest.approx(645.5772594752186, rel=1e-12)
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
@@ -176,3 +178,75 @@ def test_import_does_not_load_plotting():
     code = "import sys, backprop_nb, backprop_nb.autograd; print('matplotlib' in sys.modules or 'ipywidgets' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+# ---- the fused neuron node: same value as micrograd's chain of products and sums, same gradients
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 6).flatmap(lambda n: st.tuples(*[st.lists(st.floats(-3, 3, allow_nan=False), min_size=n, max_size=n)] * 2)),
+       st.floats(-3, 3, allow_nan=False), st.lists(st.booleans(), min_size=6, max_size=6))
+def test_affine_equals_chain_of_products(wx, b0, is_value):
+    w_data, x_data = wx
+    def build(fused):
+        w = [Value(v) for v in w_data]
+        x = [Value(v) if leaf else v for v, leaf in zip(x_data, is_value)]
+        b = Value(b0)
+        z = affine(w, x, b) if fused else sum((wi * xi for wi, xi in zip(w, x)), b)
+        (z * z).backward()
+        return z.data, [v.grad for v in [*w, b, *(xi for xi in x if isinstance(xi, Value))]]
+    (z_f, g_f), (z_c, g_c) = build(True), build(False)
+    assert z_f == z_c
+    np.testing.assert_allclose(g_f, g_c, rtol=1e-12, atol=1e-12)
+
+# ---- issue 10: bad input gets a clear error of ours, naming the argument or operation
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: Neuron(3)([1.0, 2.0]), ValueError, "ReLUNeuron(3) takes 3 inputs, got 2"),
+    (lambda: MLP(2, [4, 1])([1.0]), ValueError, "MLP takes 2 inputs, got 1"),
+    (lambda: Layer(2, 3)([1.0, 2.0, 3.0]), ValueError, "takes 2 inputs, got 3"),
+    (lambda: MLP(2, [4, 1])(1.0), TypeError, "MLP takes a list of 2 inputs"),
+    (lambda: MLP(2, [4, 1])("ab"), TypeError, "MLP takes a list of 2 inputs"),
+    (lambda: Neuron(0), ValueError, "nin must be an integer >= 1, got 0"),
+    (lambda: Neuron(2.0), TypeError, "nin must be an integer"),
+    (lambda: Neuron(2, nonlin="yes"), TypeError, "nonlin must be True or False"),
+    (lambda: Layer(2, 0), ValueError, "nout must be an integer >= 1"),
+    (lambda: MLP(2, []), ValueError, "nouts must list at least one layer size"),
+    (lambda: MLP(2, 16), TypeError, "nouts must be a list of layer sizes"),
+    (lambda: MLP(2, [16, -1]), ValueError, "nouts[1] must be an integer >= 1"),
+    (lambda: MLP(True, [1]), TypeError, "nin must be an integer"),
+    (lambda: affine([Value(1.0)], [1.0, 2.0], Value(0.0)), ValueError, "x has 2 entries but w has 1"),
+    (lambda: affine([1.0], [1.0], Value(0.0)), TypeError, "affine needs Values for w and b"),
+    (lambda: affine([Value(1.0)], [1.0], 0.0), TypeError, "affine needs Values for w and b"),
+    (lambda: affine([Value(1.0)], 1.0, Value(0.0)), TypeError, "affine needs lists w and x"),
+    (lambda: Neuron(2)([None, 1.0]), TypeError, "unsupported operand for affine (x[0]): Value and None"),
+    (lambda: Value(1e200) ** 2, OverflowError, "1e+200 ** 2 overflows float64"),
+    (lambda: Value(1e-200) ** -1.5, OverflowError, "overflows float64"),
+    (lambda: 10 ** Value(400), OverflowError, "10 ** 400.0 overflows float64"),
+    (lambda: Value(10 ** 400), ValueError, "too large for float64"),
+    (lambda: Value(True), TypeError, "Value needs a real number (int or float), got True"),
+    (lambda: Value(None), TypeError, "Value needs a real number (int or float), got None"),
+    (lambda: Value(Value(1.0)), TypeError, "Value needs a real number"),
+])
+def test_bad_input_gets_our_error(call, error, message):
+    with pytest.raises(error) as info:
+        call()
+    assert message in str(info.value)
+
+BAD_OPERANDS = ["1", None, [1.0], True, 1 + 2j, np.array([1.0, 2.0]), {}]
+OPS = {"+": lambda u, c: u + c, "-": lambda u, c: u - c, "*": lambda u, c: u * c, "/": lambda u, c: u / c,
+       "**": lambda u, c: u ** c, "max": lambda u, c: u.max(c)}
+REFLECTED = {"+": lambda u, c: c + u, "-": lambda u, c: c - u, "*": lambda u, c: c * u, "/": lambda u, c: c / u, "**": lambda u, c: c ** u}
+
+@pytest.mark.parametrize("op", sorted(OPS))
+@pytest.mark.parametrize("bad", BAD_OPERANDS, ids=repr)
+def test_bad_operand_names_the_operation(op, bad):
+    with pytest.raises(TypeError, match=f"unsupported operand for {re.escape(op)}: Value and "):
+        OPS[op](Value(2.0), bad)
+
+@pytest.mark.parametrize("op", sorted(REFLECTED))
+@pytest.mark.parametrize("bad", [b for b in BAD_OPERANDS if not isinstance(b, np.ndarray)], ids=repr)
+def test_bad_reflected_operand_is_refused(op, bad):
+    with pytest.raises(TypeError, match=f"unsupported operand for {re.escape(op)}: Value and "):
+        REFLECTED[op](Value(2.0), bad)
+
+def test_tiny_divisor_gives_a_huge_slope_not_an_error():
+    u, v = Value(1.0), Value(1e-200)
+    (u / v).backward()
+    assert u.grad == pytest.approx(1e200) and v.grad == -math.inf

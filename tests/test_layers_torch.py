@@ -109,3 +109,82 @@ def test_label_out_of_range_is_a_clear_error():
     net, X, y = net_and_data("relu", "softmax_ce")
     net.forward(X)
     with pytest.raises(ValueError, match="class labels must lie in 0..2"): net.backward_loss("softmax_ce", y + 3)
+
+# --- BatchNorm, Dropout and the stack with them (issue 12): float64, <= 1e-10 ---
+from backprop_nb.layers import BatchNorm, Dropout
+REL_BN = 1e-10
+
+def batchnorm_pair(n=4, seed=0):
+    "Our BatchNorm and torch's BatchNorm1d with the same random gamma, beta; and a generator for the data."
+    rng = np.random.default_rng(seed)
+    ours = BatchNorm(n)
+    ours.gamma[:], ours.beta[:] = rng.uniform(0.5, 2, n), rng.standard_normal(n)
+    theirs = torch.nn.BatchNorm1d(n, dtype=torch.float64)
+    with torch.no_grad(): theirs.weight.copy_(torch.from_numpy(ours.gamma)); theirs.bias.copy_(torch.from_numpy(ours.beta))
+    return ours, theirs, rng
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_matches_torch(training):
+    ours, theirs, rng = batchnorm_pair()
+    for _ in range(3):  # move the running statistics over a few training batches first
+        x = rng.standard_normal((9, 4)) * [1, 3, 0.5, 2] + [1, -2, 0, 5]
+        ours.forward(x); theirs(torch.from_numpy(x))
+    ours.train(training); theirs.train(training)
+    x, g = rng.standard_normal((9, 4)) * 2 - 1, rng.standard_normal((9, 4))
+    xt = torch.tensor(x, requires_grad=True)
+    yt = theirs(xt)
+    (yt * torch.from_numpy(g)).sum().backward()
+    y, dx = ours.forward(x), None
+    dx = ours.backward(g)
+    for got, want in ((y, yt.detach()), (dx, xt.grad), (ours.dgamma, theirs.weight.grad), (ours.dbeta, theirs.bias.grad),
+                      (ours.running_mean, theirs.running_mean), (ours.running_var, theirs.running_var)):
+        assert rel_error(got, want.numpy()) <= REL_BN
+
+def test_dropout_eval_is_identity_like_torch():
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    assert np.array_equal(Dropout(0.4).eval().forward(x), x)
+    assert np.array_equal(torch.nn.Dropout(0.4).eval()(torch.from_numpy(x)).numpy(), x)
+
+def stack_net(seed=0, **kw):
+    "A 3-6-5-2 relu MLP with BatchNorm (and the given options), trained 3 SGD steps so every statistic is non-trivial."
+    net = MLP([3, 6, 5, 2], "relu", seed=seed, batchnorm=True, **kw)
+    rng, opt = np.random.default_rng(seed), SGD(net, lr=0.1)
+    for _ in range(3):
+        net.forward(rng.standard_normal((8, 3)) * 2 + 1); net.backward_loss("softmax_ce", rng.integers(0, 2, 8)); opt.step()
+    return net
+
+def test_batchnorm_dropout_mlp_to_torch_eval_outputs_equal():
+    net = stack_net(dropout=0.3).eval()
+    X = np.random.default_rng(5).standard_normal((7, 3))
+    model = net.to_torch()
+    assert not model.training
+    assert [type(m).__name__ for m in model][:5] == ["Linear", "BatchNorm1d", "ReLU", "Dropout", "Linear"]
+    with torch.no_grad(): out = model(torch.from_numpy(X)).numpy()
+    assert rel_error(net.forward(X), out) <= REL_BN
+
+def test_batchnorm_mlp_training_step_matches_torch():
+    "Train mode end to end: loss, every gradient (W, b, gamma, beta), then the running statistics after SGD steps."
+    net = stack_net()
+    model, rng = net.to_torch(), np.random.default_rng(9)
+    assert model.training
+    opt, topt = SGD(net, lr=0.2), torch.optim.SGD(model.parameters(), lr=0.2)
+    for _ in range(4):
+        X, y = rng.standard_normal((10, 3)), rng.integers(0, 2, 10)
+        net.forward(X); L = net.backward_loss("softmax_ce", y)
+        topt.zero_grad(); L_t = F.cross_entropy(model(torch.from_numpy(X)), torch.from_numpy(y)); L_t.backward()
+        assert abs(L - L_t.item()) <= REL_BN * abs(L_t.item())
+        for (p, g), tp in zip(net.parameters(), model.parameters()):
+            want = tp.grad.numpy().T if tp.ndim == 2 else tp.grad.numpy()
+            assert rel_error(g, want) <= 1e-9 or np.abs(want).max() < 1e-14  # b before BatchNorm: exactly 0 up to rounding
+        opt.step(); topt.step()
+    bns = [m for m in model if isinstance(m, torch.nn.BatchNorm1d)]
+    for l, bn in zip([l for l in net.layers if l.norm], bns):
+        assert rel_error(l.norm.running_var, bn.running_var.numpy()) <= REL_BN
+        assert rel_error(l.norm.gamma, bn.weight.detach().numpy()) <= 1e-9
+
+def test_mse_is_K_over_2_times_torch_mseloss():
+    "Our mse (1/2 summed over the K units, mean over the batch) is K/2 x torch.nn.MSELoss() (mean over all N K entries)."
+    rng = np.random.default_rng(0)
+    y_hat, y = rng.standard_normal((6, 4)), rng.standard_normal((6, 4))
+    want = 4 / 2 * torch.nn.MSELoss()(torch.from_numpy(y_hat), torch.from_numpy(y)).item()
+    assert abs(get_loss("mse")(y_hat, y) - want) <= 1e-12 * want
