@@ -85,6 +85,7 @@ class Table:
     def __repr__(self): return f"Table({len(self.rows)} rows, columns {self.cols})"
     def __getitem__(self, key):
         "The row whose `key` is `key`."
+        check_type("key", key, str, "a row key (a string)")
         for r in self.rows:
             if r["key"] == key: return r
         raise KeyError(f"no row {key!r}; keys: {', '.join(map(str, (r['key'] for r in self.rows)))}")
