@@ -270,7 +270,7 @@ class Hang(BaseException):
     "Raised by the timer when one call runs longer than `TIME_LIMIT` (a BaseException: no `except Exception` eats it)."
 
 SPARE = {}  # case name -> an instance left unchanged by a failed call, reused (building widgets is slow)
-TIME_LIMIT = 0.75  # seconds per call; every valid call here takes well under 0.3 s
+TIME_LIMIT = 0.5  # seconds per call; every valid call here takes well under 0.3 s
 
 
 def _alarm(signum, frame): raise Hang()

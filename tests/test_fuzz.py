@@ -22,9 +22,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 import fuzz_engine as fe
 from backprop_nb._modidx import d as MODIDX
 
-settings.register_profile("ci", derandomize=True, max_examples=6, deadline=None, database=None,
+settings.register_profile("ci", derandomize=True, max_examples=4, deadline=None, database=None,
                           suppress_health_check=list(HealthCheck))
-settings.register_profile("dev", max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+settings.register_profile("dev", max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 COUNTS = collections.Counter()       # outcome -> number of calls
@@ -494,7 +494,7 @@ def report():
     COUNTS["seconds"] = round(time.perf_counter() - t, 1)
     path = os.path.join(os.path.dirname(os.path.dirname(__file__)), ".pytest_cache", "fuzz_counts.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    summary = dict(counts=dict(COUNTS), cases=len(CASES), not_fuzzed=NOT_FUZZED, cpu_seconds=dict(CPU.most_common(25)),
+    summary = dict(counts=dict(COUNTS), cases=len(CASES), not_fuzzed=NOT_FUZZED, cpu_seconds={k: round(v, 3) for k, v in CPU.most_common()},
                    failures={k: v for k, v in FAILURES.items() if v})
     with open(path, "w") as f: json.dump(summary, f, indent=1)
     print(f"\nfuzz: {COUNTS['calls']} calls over {len(CASES)} callables in {COUNTS['seconds']} s; outcomes "
