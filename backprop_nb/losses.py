@@ -13,17 +13,18 @@ from .validation import check_array, describe
 from .activations import get_activation
 
 # %% ../nbs/03_losses.ipynb #d027fa95
-def _pair(y_hat, y):
+def _pair(y_hat, y,
+          finite=True): # check that the targets are finite (`False`: the caller's range check does it)
     "`y_hat` and `y` as float arrays of one 2-D shape $(N, K)$; raises on mismatched shapes or bad targets."
     y_hat = check_array("y_hat", y_hat, ndim=(0, 1, 2), finite=False, what="(N, K) or (N,)")  # predictions propagate inf/NaN
-    y = check_array("y", y, ndim=(0, 1, 2), what="(N, K) or (N,)")
+    y = check_array("y", y, ndim=(0, 1, 2), finite=finite, what="(N, K) or (N,)")
     if y_hat.dtype.kind != "f": y_hat = y_hat.astype(np.float64)
     yh2 = y_hat.reshape(-1, 1) if y_hat.ndim < 2 else y_hat
     if y.shape == y_hat.shape or (y.ndim == 1 and yh2.shape == (y.size, 1)): y2 = y.reshape(yh2.shape)
     else: raise ValueError(f"y_hat has shape {y_hat.shape} but y has shape {y.shape}; "
                            f"expected y of shape {y_hat.shape}" + (f" or ({yh2.shape[0]},)" if y_hat.ndim == 2 and yh2.shape[1] == 1 else ""))
     if yh2.size == 0: raise ValueError(f"y_hat must be a non-empty batch of shape (N, K), got shape {y_hat.shape}")
-    return yh2, y2.astype(yh2.dtype)
+    return yh2, y2.astype(yh2.dtype, copy=False)
 
 # %% ../nbs/03_losses.ipynb #474cea6f
 class Loss:
@@ -51,18 +52,19 @@ class MSE(Loss):
         return ((yh - y) / len(yh)).reshape(np.shape(y_hat))
 
 # %% ../nbs/03_losses.ipynb #7113cbf0
-def _unit_range(v):
-    "The smallest and largest entry of `v` if one lies outside [0, 1], else `None` (NaN entries pass)."
+def _unit_range(v, nan=False): # `nan`: count NaN as outside (for targets, whose finiteness this then checks)
+    "The smallest and largest entry of `v` if one lies outside [0, 1], else `None`."
     lo, hi = v.min(), v.max()
-    return (lo, hi) if lo < 0 or hi > 1 else None
+    return None if (lo >= 0 and hi <= 1 if nan else not (lo < 0 or hi > 1)) else (lo, hi)
 
 class BCE(Loss):
     "Binary cross-entropy on probabilities, $-\\frac1N\\sum_{n,k}[y\\log\\hat y + (1-y)\\log(1-\\hat y)]$, finite at $\\hat y\\in\\{0,1\\}$."
     name, classification, output = "bce", True, "sigmoid"
     def targets(self, y_hat, y):
         "`y_hat`, `y` as by `_pair`, after checking that the targets lie in [0, 1]."
-        y_hat, y = _pair(y_hat, y)
-        if r := _unit_range(y): raise ValueError(f"bce targets must lie in [0, 1], got values from {r[0]:g} to {r[1]:g}"
+        y_hat, y = _pair(y_hat, y, finite=False)
+        if (r := _unit_range(y, nan=True)) and np.isnan(r).any(): raise ValueError("y contains NaN targets")
+        if r: raise ValueError(f"bce targets must lie in [0, 1], got values from {r[0]:g} to {r[1]:g}"
                                                  + (" -- for ±1 labels use (y + 1) / 2" if r[0] == -1 else ""))
         return y_hat, y
     def check(self, y_hat, y):
@@ -168,8 +170,7 @@ def get_loss(name):  # a name from `LOSSES`, or a `Loss` object
 def output_delta(loss, activation, z, a, y):
     "$\\partial L/\\partial z$ at an output layer with pre-activation `z` and output `a` $= f(z)$; exact $(a-y)/N$ for sigmoid + BCE."
     loss, act = get_loss(loss), get_activation(activation)
-    z, a = act._za(z, a)  # real arrays of one shape
-    if isinstance(loss, BCE) and act.name == "sigmoid":
-        a2, y2 = loss.targets(a, y)  # targets in [0, 1], also on this fused path (a = σ(z) is a probability)
-        return ((a2 - y2) / len(y2)).reshape(a.shape)
-    return loss.grad(a, y) * act.grad(z, a)
+    if not (isinstance(loss, BCE) and act.name == "sigmoid"): return act.grad(z, a) * loss.grad(a, y)  # both check their input
+    a2, y2 = loss.targets(a, y)  # targets in [0, 1], also on this fused path (a = σ(z) is a probability)
+    if np.shape(z) != np.shape(a): raise ValueError(f"a has shape {np.shape(a)} but z has shape {np.shape(z)}; pass a = f(z)")
+    return ((a2 - y2) / len(y2)).reshape(np.shape(a))
