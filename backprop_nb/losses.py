@@ -173,5 +173,6 @@ def output_delta(loss, activation, z, a, y):
     loss, act = get_loss(loss), get_activation(activation)
     if not (isinstance(loss, BCE) and act.name == "sigmoid"): return act.grad(z, a) * loss.grad(a, y)  # both check their input
     a2, y2 = loss.targets(a, y)  # targets in [0, 1], also on this fused path (a = σ(z) is a probability)
-    if np.shape(z) != np.shape(a): raise ValueError(f"a has shape {np.shape(a)} but z has shape {np.shape(z)}; pass a = f(z)")
+    z = check_array("z", z, finite=False)
+    if z.shape != np.shape(a): raise ValueError(f"a has shape {np.shape(a)} but z has shape {z.shape}; pass a = f(z)")
     return ((a2 - y2) / len(y2)).reshape(np.shape(a))

@@ -162,12 +162,13 @@ case("neuron.train_neuron", lambda: dict(neuron=M("neuron").Neuron(2), X=X0.copy
 # autograd
 AG = lambda: M("autograd")
 case("autograd.Value", V(data=1.5), skip={k: "private graph bookkeeping, set by the operators" for k in ("_children", "_op", "_local")})
+ARITH = (ArithmeticError,)  # a Value behaves like a float: 1/0 and 1e200**2 raise ZeroDivisionError/OverflowError (ours, named)
 for op in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__"):
-    case(f"autograd.Value.{op}", V(other=2.0), inst=lambda: AG().Value(1.5))
-case("autograd.Value.__pow__", V(n=2.0), inst=lambda: AG().Value(1.5))
-case("autograd.Value.__rpow__", V(other=2.0), inst=lambda: AG().Value(1.5))
+    case(f"autograd.Value.{op}", V(other=2.0), inst=lambda: AG().Value(1.5), extra_exc=ARITH)
+case("autograd.Value.__pow__", V(n=2.0), inst=lambda: AG().Value(1.5), extra_exc=ARITH)
+case("autograd.Value.__rpow__", V(other=2.0), inst=lambda: AG().Value(1.5), extra_exc=ARITH)
 for meth in ("__neg__", "relu", "tanh", "exp", "log", "sigmoid", "zero_grad"):
-    case(f"autograd.Value.{meth}", V(), inst=lambda: AG().Value(1.5))
+    case(f"autograd.Value.{meth}", V(), inst=lambda: AG().Value(1.5), extra_exc=ARITH)
 case("autograd.Value.backward", V(), inst=value_graph)
 case("autograd.topo_order", lambda: dict(root=value_graph()))
 def check_value_grads_xs(f, xs, name="x", eps=1e-6, tol=1e-6):
