@@ -495,7 +495,10 @@ def report():
     COUNTS["seconds"] = round(time.perf_counter() - t, 1)
     path = os.path.join(os.path.dirname(os.path.dirname(__file__)), ".pytest_cache", "fuzz_counts.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    summary = dict(counts=dict(COUNTS), cases=len(CASES), not_fuzzed=NOT_FUZZED, cpu_seconds={k: round(v, 3) for k, v in CPU.most_common()},
+    skipped = {f"{n}({k})": why for n, c in CASES.items() for k, why in c.skip.items()}
+    lenient = {f"{n}({k})": why for n, c in CASES.items() for k, why in c.lenient.items()}
+    summary = dict(counts=dict(COUNTS), cases=len(CASES), not_fuzzed=NOT_FUZZED, arguments_not_fuzzed=skipped,
+                   arguments_crash_checked_only=lenient, cpu_seconds={k: round(v, 3) for k, v in CPU.most_common()},
                    failures={k: v for k, v in FAILURES.items() if v})
     with open(path, "w") as f: json.dump(summary, f, indent=1)
     print(f"\nfuzz: {COUNTS['calls']} calls over {len(CASES)} callables in {COUNTS['seconds']} s; outcomes "
