@@ -495,8 +495,9 @@ def report():
     COUNTS["seconds"] = round(time.perf_counter() - t, 1)
     path = os.path.join(os.path.dirname(os.path.dirname(__file__)), ".pytest_cache", "fuzz_counts.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    skipped = {f"{n}({k})": why for n, c in CASES.items() for k, why in c.skip.items()}
-    lenient = {f"{n}({k})": why for n, c in CASES.items() for k, why in c.lenient.items()}
+    takes = {n: set(c.kw()) for n, c in BASELINES.items()}  # the arguments of the cases that ran
+    skipped = {f"{n}({k})": why for n, c in CASES.items() for k, why in c.skip.items() if k in takes.get(n, ())}
+    lenient = {f"{n}({k})": why for n, c in CASES.items() for k, why in c.lenient.items() if k in takes.get(n, ())}
     summary = dict(counts=dict(COUNTS), cases=len(CASES), not_fuzzed=NOT_FUZZED, arguments_not_fuzzed=skipped,
                    arguments_crash_checked_only=lenient, cpu_seconds={k: round(v, 3) for k, v in CPU.most_common()},
                    failures={k: v for k, v in FAILURES.items() if v})
