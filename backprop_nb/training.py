@@ -7,10 +7,11 @@ Docs: https://backprop-nb.github.io/backprop_nb/training.html.md"""
 # %% auto #0
 __all__ = ['EVAL_ELEMENTS', 'EVENTS', 'chunks', 'check_targets', 'check_data', 'eval_mode', 'evaluate', 'accuracy', 'predict',
            'predict_proba', 'clip_grad_norm', 'History', 'Run', 'snapshot_weights', 'restore_weights', 'EarlyStopping',
-           'zero_output_loss', 'DivergenceWatch', 'ClipGradNorm', 'ProgressBar', 'make_optimizer', 'fit']
+           'zero_output_loss', 'DivergenceWatch', 'ClipGradNorm', 'ProgressBar', 'default_lr', 'make_optimizer',
+           'schedule_lrs', 'check_batchnorm_batches', 'fit']
 
 # %% ../nbs/10_training.ipynb #e051619d
-import math
+import inspect, math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 import numpy as np
@@ -280,20 +281,37 @@ class ProgressBar:
     def after_fit(self, run): self.bar.on_iter_end()
 
 # %% ../nbs/10_training.ipynb #6a59df3c
+def default_lr(name): # a key of `optim.OPTIMIZERS`
+    "The learning rate `fit` uses for a named optimizer without `lr`: its class's default (RMSProp 0.01, Adam 1e-3), else 0.1."
+    cls = OPTIMIZERS[check_choice("optimizer", name, tuple(OPTIMIZERS))][0]
+    default = inspect.signature(cls).parameters["lr"].default
+    return 0.1 if default is inspect.Parameter.empty else default
+
 def make_optimizer(model,           # the model `fit` trains
                    optimizer="sgd", # a name in `optim.OPTIMIZERS` or an optimizer object (with `step()` and `lr`)
-                   lr=None):        # learning rate for a named optimizer (default 0.1); must be None with an object
-    "The optimizer `fit` steps: built from a name, or an object checked to hold `model`'s parameters."
+                   lr=None):        # learning rate for a named optimizer (default: `default_lr(optimizer)`); None with an object
+    "The optimizer `fit` steps: built from a name, or an object checked to hold all of `model`'s parameters and only them."
     if isinstance(optimizer, str):
-        return get_optimizer(check_choice("optimizer", optimizer, tuple(OPTIMIZERS)), model, 0.1 if lr is None else lr)
+        name = check_choice("optimizer", optimizer, tuple(OPTIMIZERS))
+        return get_optimizer(name, model, default_lr(name) if lr is None else lr)
     if not callable(getattr(optimizer, "step", None)) or not is_number(getattr(optimizer, "lr", None)):
         raise TypeError(f"optimizer must be a name ({', '.join(OPTIMIZERS)}) or an optimizer object with step() and lr, got {describe(optimizer)}")
     if lr is not None: raise ValueError(f"lr={lr!r} given together with an optimizer object that has its own lr={optimizer.lr:g}; "
                                         "set the rate on the optimizer, or pass the optimizer by name")
-    ours = {id(p) for p, _ in model.parameters()}
-    if not all(id(p) in ours for p, _ in getattr(optimizer, "params", ())):
-        raise ValueError("optimizer was built for another model: its parameters are not this model's; build it from the model you pass to fit")
+    if hasattr(optimizer, "params"): _check_holds_model(optimizer, model)
     return optimizer
+
+
+# %% ../nbs/10_training.ipynb #65405efc
+def _check_holds_model(optimizer, model):
+    "Raise unless the optimizer's `params` are exactly `model`'s parameter arrays."
+    ours, theirs = {id(p) for p, _ in model.parameters()}, {id(p) for p, _ in optimizer.params}
+    if not theirs <= ours:
+        raise ValueError("optimizer was built for another model: its parameters are not this model's; build it from the model you pass to fit")
+    if theirs != ours:
+        raise ValueError(f"optimizer holds only {len(theirs)} of the model's {len(ours)} parameter arrays: the others would never train; "
+                         "build it from the whole model, e.g. SGD(model, lr)")
+
 
 # %% ../nbs/10_training.ipynb #836d6bca
 def _callbacks(callbacks, patience, restore_best, progress):
@@ -301,12 +319,15 @@ def _callbacks(callbacks, patience, restore_best, progress):
     cbs = list(callbacks)
     for cb in cbs:
         if not any(callable(getattr(cb, e, None)) for e in EVENTS): raise TypeError(f"callbacks must have a method among {', '.join(EVENTS)}; got {describe(cb)}")
+    if restore_best is not None: check_bool("restore_best", restore_best)
     es = [cb for cb in cbs if isinstance(cb, EarlyStopping)]
-    if es and (patience is not None or es[0].restore_best != check_bool("restore_best", restore_best)):
+    if len(es) > 1: raise ValueError(f"callbacks hold {len(es)} EarlyStopping objects ({', '.join(map(repr, es))}); give at most one")
+    if es and (patience is not None or restore_best is not None):
         raise ValueError("patience/restore_best given both to fit and in an EarlyStopping callback: set them in one place")
-    if not es: cbs.append(EarlyStopping(patience, restore_best=restore_best))
+    if not es: cbs.append(EarlyStopping(patience, restore_best=restore_best is not False))
     if not any(isinstance(cb, DivergenceWatch) for cb in cbs): cbs.append(DivergenceWatch())
     return cbs + [ProgressBar()] if progress else cbs
+
 
 # %% ../nbs/10_training.ipynb #f5a19a26
 def _split(model, loss, X, y, validation, rng):
@@ -332,11 +353,38 @@ def _train_epoch(run, batch_size, rng):
         opt.step()
     return True
 
+# %% ../nbs/10_training.ipynb #7c9e97c3
+def schedule_lrs(schedule, # None or `schedule(epoch, base_lr) -> lr`
+                 base_lr,  # the optimizer's rate before training
+                 epochs):  # epochs to train
+    "The rate of every epoch 1..`epochs`, asked of `schedule` before training (None without a schedule); clear errors otherwise."
+    if schedule is None: return None
+    if not callable(schedule): raise TypeError(f"schedule must be None or callable as schedule(epoch, base_lr), got {describe(schedule)}")
+    lrs = []
+    for e in range(epochs):
+        call = f"schedule({e}, {base_lr:g}) for epoch {e + 1} of epochs={epochs}"
+        try: lr = schedule(e, base_lr)
+        except (TypeError, ValueError) as err: raise type(err)(f"{call} failed ({err}); the schedule must cover every epoch fit trains") from err
+        lrs.append(check_number(f"the lr returned by {call}", lr, lo=0, lo_open=True))
+    return lrs
+
+
+# %% ../nbs/10_training.ipynb #df78c42b
+def check_batchnorm_batches(model,       # an `MLP`
+                            n,           # training rows
+                            batch_size): # N
+    "Raise before training if `model` has BatchNorm and the shuffled rows would end in a mini-batch of 1 sample."
+    if not getattr(model, "batchnorm", False) or (batch_size > 1 and n % batch_size != 1): return
+    ok = next(b for b in (batch_size + 1, batch_size - 1, batch_size + 2, batch_size - 2, n) if b > 1 and n % b != 1)
+    raise ValueError(f"batch_size={batch_size} leaves a last mini-batch of 1 sample of the {n} training rows, and BatchNorm cannot "
+                     f"normalise a single sample (its variance is 0); pick another batch_size, e.g. {ok}")
+
+
 # %% ../nbs/10_training.ipynb #7ae1f178
 def fit(model,              # an `MLP`
         X, y,               # training data: `X` (n, n_in) array or memory map; `y` labels (n,), one-hot (n, K) or targets
         loss="mse",         # a loss name or object
-        lr=None,            # learning rate η for a named optimizer (default 0.1)
+        lr=None,            # learning rate η for a named optimizer (default: its own, `default_lr`)
         epochs=100,         # the most epochs to train (one epoch = one pass over the training set)
         batch_size=32,      # samples per mini-batch, N
         validation=None,    # None, a fraction of (X, y) to hold out, or a tuple (X_val, y_val)
@@ -344,39 +392,43 @@ def fit(model,              # an `MLP`
         schedule=None,      # None or `schedule(epoch, base_lr) -> lr`, called before each epoch
         callbacks=(),       # callback objects (see above)
         patience=None,      # early stopping: epochs without improvement before stopping (None: never)
-        restore_best=True,  # finish with the weights of the best epoch
+        restore_best=None,  # finish with the weights of the best epoch (None: True, or as an EarlyStopping callback says)
         seed=0,             # int >= 0 or `numpy.random.Generator`: seeds the validation split and the batch order
         progress=True):     # show a progress bar
     "Train `model` by mini-batch gradient descent; return a `History`."
     loss = get_loss(loss)
     epochs, batch_size, seed = check_int("epochs", epochs, 1), check_int("batch_size", batch_size, 1), check_seed(seed)
     check_float_dtype("the model's dtype", model.dtype)
-    if schedule is not None and not callable(schedule): raise TypeError(f"schedule must be None or callable as schedule(epoch, base_lr), got {describe(schedule)}")
     X, y = check_data(model, loss, X, y)
     opt, cbs = make_optimizer(model, optimizer, lr), _callbacks(callbacks, patience, restore_best, check_bool("progress", progress))
+    lrs = schedule_lrs(schedule, opt.lr, epochs)
     rng = np.random.default_rng(seed)
     run = Run(model, opt, loss, *_split(model, loss, X, y, validation, rng), epochs, cbs)
-    return _fit_loop(run, batch_size, rng, schedule)
+    check_batchnorm_batches(model, len(run.y), batch_size)
+    return _fit_loop(run, batch_size, rng, lrs)
 
 # %% ../nbs/10_training.ipynb #7de502ba
-def _fit_loop(run, batch_size, rng, schedule):
-    "Measure the untrained network, then train epoch by epoch until the budget is used or a callback stops the run."
+def _fit_loop(run, batch_size, rng, lrs):
+    "Measure the untrained network, then train epoch by epoch (at the rates `lrs` if not None) until the budget is used or a callback stops the run."
     h, opt = run.history, run.opt
     run.measure()
     if not math.isfinite(h.train_loss[0]): raise ValueError(f"the untrained network's loss is {h.train_loss[0]}; check the data and init")
     base_lr = opt.lr; h.lr.append(float(base_lr))
-    run("before_fit")
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a blow-up is detected and reported
-        for run.epoch in range(1, run.epochs + 1):
-            if schedule is not None: opt.lr = check_number(f"the lr returned by schedule({run.epoch - 1}, {base_lr:g})", schedule(run.epoch - 1, base_lr), lo=0, lo_open=True)
-            h.lr.append(float(opt.lr))
-            run("before_epoch")
-            if not _train_epoch(run, batch_size, rng): run.stop_reason = "diverged"
-            run.measure()
-            run("after_epoch")
-            if run.stop_reason is not None: break
-    h.stop_reason = run.stop_reason or "max_epochs"
-    if h.stop_reason == "diverged": h.diverged_epoch = run.epoch
-    h.worse_than_start = not h.monitored[-1] <= h.monitored[0]
-    run("after_fit")
+    try:
+        run("before_fit")
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a blow-up is detected and reported
+            for run.epoch in range(1, run.epochs + 1):
+                if lrs is not None: opt.lr = lrs[run.epoch - 1]
+                h.lr.append(float(opt.lr))
+                run("before_epoch")
+                if not _train_epoch(run, batch_size, rng): run.stop_reason = "diverged"
+                run.measure()
+                run("after_epoch")
+                if run.stop_reason is not None: break
+        h.stop_reason = run.stop_reason or "max_epochs"
+        if h.stop_reason == "diverged": h.diverged_epoch = run.epoch
+        h.worse_than_start = not h.monitored[-1] <= h.monitored[0]
+        run("after_fit")
+    finally: opt.lr = base_lr  # a schedule's last rate is not left behind
     return h
+

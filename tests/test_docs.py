@@ -1,15 +1,11 @@
-"The offline docs build: pages exist, math is typeset by the bundled MathJax in headless Chromium, README is current."
-import filecmp, importlib.util, re
+"The offline docs build: pages exist, math is typeset by the bundled MathJax in headless Chromium with zero console errors and zero failed requests, nothing overflows, README is current."
+import filecmp, importlib.util, json, re
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 _re_remote = re.compile(r'<(script|link|img|iframe)[^>]+(src|href)="(https?:)?//[^"]*"')
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-default-apps",
-                 "--disable-sync", "--no-first-run", "--metrics-recording-only"]
 
 
 def _build_docs_module():
@@ -63,27 +59,24 @@ def test_readme_up_to_date(built):
         assert not (cmp.left_only or cmp.right_only or cmp.diff_files), "README_files/ is stale"
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists(): pytest.skip(f"{CHROMIUM} not installed (Debian: apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+@pytest.fixture(scope="module")
+def browser(chromium): return chromium  # one headless Chromium for the module (conftest: skips without it)
 
 
 def _open(browser, page_file):
-    "Open a built page from file://, aborting (and recording) every request that leaves the machine."
-    blocked = []
-    page = browser.new_page()
+    "Open a built page from file://, aborting (and recording) every request that leaves the machine; record console errors and failed requests."
+    page, log = browser.new_page(viewport={"width": 1366, "height": 900}), dict(blocked=[], errors=[], failed=[])
     def route(r):
         if r.request.url.startswith(("file://", "data:", "http://127.0.0.1")): return r.continue_()
-        blocked.append(r.request.url); r.abort()
+        log["blocked"].append(r.request.url); r.abort()
     page.route("**/*", route)
+    page.on("console", lambda m: log["errors"].append(m.text[:200]) if m.type == "error" else None)
+    page.on("pageerror", lambda e: log["errors"].append(str(e)[:200]))
+    page.on("requestfailed", lambda r: None if r.url in log["blocked"] else log["failed"].append(f"{r.url} ({r.failure})"))
     page.goto(page_file.as_uri())
     page.wait_for_selector("html[data-mathjax=done]", state="attached", timeout=60_000)
-    return page, blocked
+    page.wait_for_load_state("load")
+    return page, log
 
 
 _PROSE_JS = """() => Array.from(document.querySelectorAll('main .jp-RenderedMarkdown')).map(el => {
@@ -97,31 +90,66 @@ def _raw_tex_left(page):
     return [t for t in ("$$", "\\frac", "\\partial") if t in text]
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("page_file", ["gradcheck.html", "neuron.html"])
 def test_math_typeset_in_chromium(built, browser, page_file):
     out, _ = built
-    page, blocked = _open(browser, out / "_site" / page_file)
+    page, log = _open(browser, out / "_site" / page_file)
     try:
         assert page.locator(".MathJax_Display").count() > 0       # display equations
         assert page.locator("span.MathJax").count() > 5            # inline and display math
         assert page.locator(".MathJax_Error, merror").count() == 0  # no TeX errors
         assert not _raw_tex_left(page), "raw TeX left on the page"
-        assert blocked == [], f"page tried to reach the network: {blocked}"
+        assert log["blocked"] == [], f"page tried to reach the network: {log['blocked']}"
     finally: page.close()
 
 
-def test_every_page_offline_and_typeset(built, browser):
-    "Every page loads with no request leaving the machine and leaves no TeX unrendered."
+# what a reader would see as broken: code or pictures sticking out of the page, a table cell's number split over
+# two lines, markdown left raw in the subtitle, a widget's text stand-in instead of its picture
+_LAYOUT_JS = """() => { const main = document.querySelector('main'), right = main.getBoundingClientRect().right, out = [];
+  for (const e of main.querySelectorAll('pre, table, img, .jp-OutputArea-output, .MathJax_Display')) {
+    const r = e.getBoundingClientRect();
+    if (r.width && r.right > right + 1) out.push(`${e.tagName} sticks out by ${Math.round(r.right - right)} px`);
+    if (e.tagName === 'PRE' && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible')
+      out.push(`code overflows its box: ${e.textContent.slice(0, 40)}`); }
+  for (const td of main.querySelectorAll('td.token, th.token')) {
+    if (td.querySelector('.MathJax')) continue;  // typeset math never breaks (automatic line breaks are off)
+    const range = document.createRange(); range.selectNodeContents(td);
+    if (range.getClientRects().length > 1) out.push(`table cell broken over lines: ${td.textContent}`); }
+  const d = document.querySelector('.description');
+  if (d && d.innerText.includes('`')) out.push('raw backticks in the subtitle');
+  for (const t of ['Playground(dataset=', 'VBox(children=']) if (main.innerText.includes(t)) out.push(`widget repr: ${t}`);
+  return out; }"""
+
+
+@pytest.mark.browser
+def test_every_page_clean(built, browser):
+    "Every page: no request leaves the machine, zero console errors, zero failed requests, no TeX left, nothing broken."
     out, pages = built
     problems = []
     for p in pages:
-        page, blocked = _open(browser, out / "_site" / p["file"])
+        page, log = _open(browser, out / "_site" / p["file"])
         try:
-            errors = page.locator(".MathJax_Error, merror").count()
-            raw = _raw_tex_left(page)
-            if blocked or errors or raw: problems.append(f"{p['file']}: blocked={blocked} tex_errors={errors} raw={raw}")
+            tex_errors, raw, layout = page.locator(".MathJax_Error, merror").count(), _raw_tex_left(page), page.evaluate(_LAYOUT_JS)
+            if any(log.values()) or tex_errors or raw or layout:
+                problems.append(f"{p['file']}: {log} tex_errors={tex_errors} raw={raw} layout={layout}")
         finally: page.close()
-    assert not problems, "; ".join(problems)
+    assert not problems, "\n".join(problems)
+
+
+VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def test_saved_widgets_show_a_picture():
+    "A widget output saved in a notebook also holds a picture and how to run it (what JupyterLab without a kernel, GitHub and the docs show)."
+    bad = []
+    for nb_path in sorted((ROOT / "nbs").glob("*.ipynb")):
+        for i, cell in enumerate(json.loads(nb_path.read_text())["cells"]):
+            for out in cell.get("outputs", []):
+                data, html = out.get("data", {}), "".join(out.get("data", {}).get("text/html", []))
+                widget = VIEW in data or str(data.get("text/plain", "")).startswith(("Playground(", "VBox(", "['VBox("))
+                if widget and not ("<img" in html and "run the cells" in html): bad.append(f"{nb_path.name} cell {i}")
+    assert not bad, f"saved widget outputs without a picture (re-run the notebook, then tools/strip_widget_views.py): {bad}"
 
 def _docs_time_cells(nb_path):
     "Code cells nbdev's docs processor runs in a fresh namespace (any import) that also run other top-level code."
@@ -142,3 +170,16 @@ def test_imports_in_their_own_cells():
     bad = [f"{p.name} cell {i} ({first!r})" for p in sorted((ROOT / "nbs").glob("*.ipynb")) if not p.name.startswith("_")
            for i, first in _docs_time_cells(p)]
     assert not bad, "move these imports into a cell of their own (nbdev runs import cells when building docs): " + "; ".join(bad)
+
+
+def test_previous_next_on_every_page(built):
+    "Every page ends with previous/next links (the notebook's own 'Previous: … · Next: …' line, else the sidebar's neighbours) to pages that exist."
+    out, pages = built
+    for i, p in enumerate(pages):
+        text = (out / "_site" / p["file"]).read_text()
+        nav = re.findall(r'<nav class="prev-next">(.*?)</nav>', text, re.S)
+        assert len(nav) == 1, f"{p['file']}: {len(nav)} previous/next footers"
+        links = dict((k, h) for k, h in re.findall(r'<a class="(prev|next)" href="([^"#]+)', nav[0]))
+        assert ("prev" in links) == (i > 0) and ("next" in links) == (i + 1 < len(pages)), (p["file"], links)
+        assert all((out / "_site" / h).exists() for h in links.values()), (p["file"], links)
+        assert "<p>Previous:" not in text, f"{p['file']}: the notebook's own previous/next line is left in the page"

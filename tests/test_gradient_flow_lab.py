@@ -3,7 +3,8 @@ import subprocess, sys
 import numpy as np
 import pytest
 from backprop_nb.data import make_moons
-from backprop_nb.diagnostics import (backward_stepper, backward_steps, deep_mlp, gradient_flow_lab, layer_stats)
+from backprop_nb.diagnostics import (backward_stepper, backward_steps, deep_mlp, gradient_flow_lab, layer_stats,
+                                     plot_backward_steps)
 
 X, y = make_moons(256, noise=0.1, seed=0)
 
@@ -71,3 +72,63 @@ def test_layer_stats_match_torch(activation, init):
     linears = [m for m in net if isinstance(m, torch.nn.Linear)]
     np.testing.assert_allclose([r["delta_norm"] for r in stats], [z.grad.norm().item() for z in zs], rtol=1e-9)
     np.testing.assert_allclose([r["grad_norm"] for r in stats], [l.weight.grad.norm().item() for l in linears], rtol=1e-9)
+
+@pytest.mark.parametrize("kwargs,error,message", [
+    (dict(depth=50), ValueError, "depth must be an integer in [2, 20], got 50"),
+    (dict(width=1), ValueError, "width must be an integer in [2, 128], got 1"),
+    (dict(width=8.5), TypeError, "width must be an integer, got 8.5"),
+    (dict(activation="swish"), ValueError, "activation must be one of 'sigmoid', 'tanh', 'relu'"),
+    (dict(init="glorot"), ValueError, "init must be one of 'xavier', 'he', 'normal'; got 'glorot'"),
+    (dict(lr=0), ValueError, "lr must be a number > 0, got 0.0")])
+def test_lab_refuses_what_its_controls_cannot_show(kwargs, error, message):
+    with pytest.raises(error) as e: gradient_flow_lab(**kwargs)
+    assert message in str(e.value)
+
+@pytest.mark.parametrize("steps", [[], None, [1]])
+def test_plot_backward_steps_refuses_non_records(steps):
+    with pytest.raises(ValueError, match="steps must be the non-empty list of records `backward_steps` returns"):
+        plot_backward_steps(steps)
+
+def test_heatmap_numbers_readable():
+    "Numbers in the stepper's heatmaps are >= 10 px at 72 dpi (the widgets' resolution), white on dark cells, black on light."
+    import matplotlib; matplotlib.use("Agg")
+    model = deep_mlp(depth=3, width=3, activation="tanh", seed=1)
+    fig = plot_backward_steps(backward_steps(model, X[:4], y[:4], "bce"))
+    texts = [t for ax in fig.axes for t in ax.texts if t.get_text().lstrip("-").replace(".", "").replace("e", "").isdigit()]
+    assert len(texts) > 20
+    for ax in fig.axes:
+        if not ax.images: continue
+        M = ax.images[0].get_array(); m = np.abs(M).max()
+        for t in ax.texts:
+            v = M[round(t.get_position()[1]), round(t.get_position()[0])]
+            assert t.get_fontsize() >= 10
+            assert t.get_color() == ("white" if abs(v) > 0.55 * m else "black")
+
+def test_histograms_centred_on_their_labels():
+    import matplotlib.collections as mc
+    model = deep_mlp(5, 8, "sigmoid", "xavier", seed=0)
+    from backprop_nb.diagnostics import _draw_histograms
+    from matplotlib.figure import Figure
+    ax = Figure().subplots()
+    steps = backward_steps(model, X, y, "bce")
+    _draw_histograms(ax, steps[::-1])
+    bottoms = sorted(c.get_paths()[0].vertices[:, 1].min() for c in ax.collections if isinstance(c, mc.PolyCollection))
+    assert np.allclose(bottoms, np.arange(1, 6) - 0.45)       # each histogram sits on a band centred on its label
+    assert list(ax.get_yticks()) == [1, 2, 3, 4, 5]
+
+def test_saved_outputs_show_a_picture():
+    for widget in (gradient_flow_lab(depth=3), backward_stepper(deep_mlp(depth=3, width=3), X[:5], y[:5], "bce")):
+        bundle = widget._repr_mimebundle_()
+        assert "application/vnd.jupyter.widget-view+json" in bundle
+        assert bundle["text/html"].startswith('<img src="data:image/png;base64,') and "run the cells" in bundle["text/html"]
+        assert not bundle["text/plain"].startswith("VBox(")
+
+def test_lab_and_stepper_have_fixed_widths():
+    "Every box has a fixed pixel width and the picture is shown 1:1, so nothing moves when a control changes the picture."
+    import io
+    from PIL import Image
+    for widget in (gradient_flow_lab(depth=3), backward_stepper(deep_mlp(depth=3, width=3), X[:5], y[:5], "bce")):
+        width = Image.open(io.BytesIO(widget.image.value)).size[0]
+        assert widget.layout.width == widget.image.layout.width == f"{width}px"
+    lab = gradient_flow_lab(depth=3)
+    assert all(c.layout.width == "210px" for c in (lab.depth, lab.activation, lab.init, lab.width))

@@ -332,7 +332,7 @@ def test_schedule_sets_lr_per_epoch_and_history_records_it():
     h = fit(MLP([2, 4, 1], "tanh", "sigmoid"), X, y, loss="bce", lr=0.8, epochs=6, progress=False,
             schedule=lambda epoch, base_lr: base_lr / (1 + epoch), callbacks=[Watch()])
     assert h.lr == [0.8] + seen and seen == [0.8 / (1 + e) for e in range(6)]
-    with pytest.raises(ValueError, match=r"the lr returned by schedule\(0, 0.1\) must be a number > 0, got -1.0"):
+    with pytest.raises(ValueError, match=r"the lr returned by schedule\(0, 0.1\) for epoch 1 of epochs=2 must be a number > 0, got -1.0"):
         fit(MLP([2, 4, 1], "tanh", "sigmoid"), X, y, loss="bce", epochs=2, progress=False, schedule=lambda e, lr: -1.0)
 
 
@@ -398,3 +398,80 @@ def test_lr_find_never_suggests_below_its_range():
     for kw, exc in [(dict(beta=1), ValueError), (dict(beta="0.9"), TypeError), (dict(stop_factor=1), ValueError),
                     (dict(seed=-1), ValueError), (dict(batch_size=0), ValueError)]:
         with pytest.raises(exc): lr_find(MLP([2, 8, 1], "tanh", "sigmoid"), X, y, "bce", **kw)
+
+
+def test_early_stopping_callback_alone_decides_restore_best():
+    "A lone `EarlyStopping(restore_best=False)` is accepted and keeps the last weights; explicit settings in both places or two of them are refused."
+    X, y = make_moons(60, seed=0)
+    net = MLP([2, 4, 1], "tanh", "sigmoid", seed=0)
+    h = fit(net, X, y, loss="bce", lr=5.0, epochs=8, callbacks=[EarlyStopping(3, restore_best=False)], progress=False)
+    assert h.stop_reason == "early_stop" and h.epochs == h.best_epoch + 3
+    assert h.train_loss[-1] == evaluate(net, X, y, "bce")[0] != h.train_loss[h.best_epoch]  # the last weights kept, not the best
+    for kw in (dict(restore_best=True), dict(restore_best=False), dict(patience=2)):
+        with pytest.raises(ValueError, match="set them in one place"):
+            fit(net, X, y, loss="bce", callbacks=[EarlyStopping(3)], progress=False, **kw)
+    with pytest.raises(ValueError, match="callbacks hold 2 EarlyStopping objects"):
+        fit(net, X, y, loss="bce", callbacks=[EarlyStopping(3), EarlyStopping(4)], progress=False)
+
+
+def test_schedule_checked_for_every_epoch_before_training():
+    from backprop_nb.optim import WarmupCosine
+    X, y = make_moons(40, seed=0)
+    net = MLP([2, 4, 1], "tanh", "sigmoid", seed=0)
+    opt, before = SGD(net, 0.3), net.snapshot()
+    with pytest.raises(ValueError, match=r"schedule\(3, 0.3\) for epoch 4 of epochs=5 failed"):
+        fit(net, X, y, loss="bce", epochs=5, optimizer=opt, schedule=WarmupCosine(1, 3), progress=False)
+    with pytest.raises(ValueError, match=r"the lr returned by schedule\(2, 0.3\) for epoch 3 of epochs=4 must be a finite number"):
+        fit(net, X, y, loss="bce", epochs=4, optimizer=opt, schedule=lambda e, lr: lr if e < 2 else float("nan"), progress=False)
+    with pytest.raises(TypeError, match="the lr returned by schedule"):
+        fit(net, X, y, loss="bce", epochs=4, optimizer=opt, schedule=lambda e, lr: "0.1", progress=False)
+    assert opt.lr == 0.3 and opt.t == 0
+    for p, q in zip(before, net.snapshot()): assert np.array_equal(p, q)
+    h = fit(net, X, y, loss="bce", epochs=5, optimizer=opt, schedule=WarmupCosine(1, 5), progress=False)
+    assert h.lr[1:] == [WarmupCosine(1, 5)(e, 0.3) for e in range(5)] and opt.lr == 0.3  # the base rate is back
+
+
+@pytest.mark.parametrize("stop", ["early_stop", "diverged", "exception"])
+def test_base_lr_restored_however_the_run_ends(stop):
+    from backprop_nb.optim import StepLR
+    X, y = make_moons(40, seed=0)
+    net = MLP([2, 4, 1], "tanh", "sigmoid", seed=0)
+    opt = SGD(net, 1e4 if stop == "diverged" else 0.5)
+    class Boom:
+        def after_epoch(self, run):
+            if run.epoch == 2: raise RuntimeError("boom")
+    kw = dict(early_stop=dict(callbacks=[EarlyStopping(1, min_delta=1.0)]), diverged={}, exception=dict(callbacks=[Boom()]))[stop]
+    sched = lambda e, lr: lr * 0.5 ** (e + 1)
+    if stop == "exception":
+        with pytest.raises(RuntimeError, match="boom"): fit(net, X, y, loss="bce", epochs=50, optimizer=opt, schedule=sched, progress=False, **kw)
+    else:
+        h = fit(net, X, y, loss="bce", epochs=50, optimizer=opt, schedule=sched, progress=False, **kw)
+        assert h.stop_reason == stop and h.epochs < 50
+    assert opt.lr == (1e4 if stop == "diverged" else 0.5)
+
+
+@pytest.mark.parametrize("n, batch_size, validation", [(65, 32, None), (50, 1, None), (81, 16, 0.2)])
+def test_batchnorm_last_batch_of_one_refused_before_training(n, batch_size, validation):
+    X, y = make_moons(n, seed=0)
+    net = MLP([2, 6, 1], "tanh", "sigmoid", batchnorm=True, seed=0)
+    before = net.snapshot()
+    with pytest.raises(ValueError, match="leaves a last mini-batch of 1 sample") as e:
+        fit(net, X, y, loss="bce", epochs=2, batch_size=batch_size, validation=validation, progress=False)
+    for p, q in zip(before, net.snapshot()): assert np.array_equal(p, q)
+    ok = int(str(e.value).rsplit("e.g. ", 1)[1])  # the suggested batch_size trains
+    assert fit(net, X, y, loss="bce", epochs=2, batch_size=ok, validation=validation, progress=False).epochs == 2
+    fit(MLP([2, 6, 1], "tanh", "sigmoid", seed=0), X, y, loss="bce", epochs=1, batch_size=batch_size, validation=validation, progress=False)
+
+
+@pytest.mark.parametrize("name, lr", [("sgd", 0.1), ("momentum", 0.1), ("nesterov", 0.1), ("rmsprop", 0.01), ("adam", 1e-3), ("adamw", 1e-3)])
+def test_named_optimizer_uses_its_own_default_lr(name, lr):
+    X, y = make_moons(30, seed=0)
+    h = fit(MLP([2, 4, 1], "tanh", "sigmoid"), X, y, loss="bce", epochs=1, optimizer=name, progress=False)
+    assert h.lr == [lr, lr]
+
+
+def test_optimizer_on_part_of_the_model_refused():
+    X, y = make_moons(30, seed=0)
+    net = MLP([2, 4, 4, 1], "tanh", "sigmoid")
+    with pytest.raises(ValueError, match="optimizer holds only 4 of the model's 6 parameter arrays"):
+        fit(net, X, y, loss="bce", optimizer=SGD(net.parameters()[2:], 0.1), progress=False)

@@ -25,14 +25,25 @@ from nbconvert import HTMLExporter, MarkdownExporter
 
 ROOT = Path(__file__).resolve().parents[1]
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
-# The wheel ships only the HTML-CSS and SVG outputs with STIX-Web fonts (CommonHTML and the TeX
-# fonts are pruned), so we pick HTML-CSS and tell it which fonts exist.
+# The wheel ships only the HTML-CSS output with STIX-Web fonts (CommonHTML, the SVG output code and
+# the TeX fonts are pruned), so: HTML-CSS always (Chromium understands MathML, and MathJax would pick
+# its NativeMML output, which asks for the missing TeX fonts: 404s), told which fonts exist; its
+# font-loading probe `url('about:blank')` is refused by every browser (a console error on every page),
+# so it looks for a local font instead, which never touches the network; so do the @font-face rules
+# for the pruned TeX fonts that the (unused, but loaded) NativeMML output adds. No automatic line breaks:
+# they split formulas in table cells; a wide display equation scrolls instead.
 MATHJAX_SETUP = r"""
+var NATIVE_FONTS = {};
+[[1, "Caligraphic-WEB"], [2, "Caligraphic-WEB"], [3, "AMS-WEB"], [4, "Script-WEB"], [5, "Fraktur-WEB"], [6, "Fraktur-WEB"]]
+  .forEach(function (f) { NATIVE_FONTS["@font-face /*" + f[0] + "*/"] = {src: "local('MathJax_" + f[1] + "')"}; });
 MathJax.Hub.Config({
   tex2jax: {inlineMath: [['$','$'], ['\\(','\\)']], displayMath: [['$$','$$'], ['\\[','\\]']],
             processEscapes: true, processEnvironments: true},
+  MMLorHTML: {prefer: "HTML"},
   "HTML-CSS": {availableFonts: ["STIX-Web"], preferredFont: "STIX-Web", webFont: "STIX-Web",
-               imageFont: null, linebreaks: {automatic: true}},
+               imageFont: null, linebreaks: {automatic: false},
+               styles: {"@font-face": {"font-family": "MathJax_Blank", src: "local('MathJax_Blank')"}}},
+  NativeMML: {styles: NATIVE_FONTS},
   messageStyle: "none", displayAlign: "center"
 });
 // mark the page once the first typeset pass is over (tests wait for it)
@@ -46,7 +57,19 @@ nav.site-nav a { display: block; padding: .25rem 0; color: #1a5fb4; text-decorat
 nav.site-nav a.current { font-weight: bold; color: #000; }
 nav.site-nav .site-title { font-size: 1.2rem; font-weight: bold; margin-bottom: .75rem; }
 main { margin-left: 15rem; padding: 1rem 2rem; max-width: 62rem; }
-p.description { font-size: 1.15rem; color: #555; }
+div.description { font-size: 1.15rem; color: #555; }
+div.description p { margin: 0 0 1rem; }
+main pre { overflow-x: auto; }                       /* long code lines scroll inside their box */
+main .MathJax_Display { overflow-x: auto; overflow-y: hidden; }
+main td.token, main th.token { white-space: nowrap; } /* a number or name in a table cell never breaks */
+main img { max-width: 100%; height: auto; }
+nav.prev-next { display: flex; gap: 1rem; margin: 3rem 0 1rem; padding-top: 1rem; border-top: 1px solid #ddd;
+  font-family: var(--jp-ui-font-family); }
+nav.prev-next a { flex: 0 1 48%; padding: .6rem .9rem; border: 1px solid #ddd; border-radius: 6px; color: #1a5fb4;
+  text-decoration: none; }
+nav.prev-next a:hover { background: #f3f6fb; }
+nav.prev-next a.next { margin-left: auto; text-align: right; }
+nav.prev-next small { display: block; color: #666; font-size: .8rem; }
 """
 # `lab` with every network <script> (require.js, widgets, mermaid) removed and MathJax made local.
 TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
@@ -130,9 +153,10 @@ def load_pages(proc, only=None):
 
 
 def _header_cell(page):
-    "Markdown cell showing the page title and description (Quarto renders them from the front matter)."
-    text = f"# {page['title']}" + (f"\n\n<p class=\"description\">{page['description']}</p>" if page["description"] else "")
-    return nbformat.v4.new_markdown_cell(text)
+    "Markdown cell showing the page title and description, its markdown rendered (Quarto renders them from the front matter)."
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    desc = page["description"] and f'\n\n<div class="description">{markdown2html_mistune(page["description"])}</div>'
+    return nbformat.v4.new_markdown_cell(f"# {page['title']}{desc}")
 
 
 def _nav(pages, current, site_title):
@@ -150,6 +174,36 @@ def _link_pages(body, pages):
     return _re_nb_href.sub(lambda m: f'href="{files[m[1]]}{m[2] or ""}"' if m[1] in files else m[0], body)
 
 
+_re_token_cell = re.compile(r"<(td|th)((?: style=\"[^\"]*\")?)>([^<\s]+)</\1>")
+
+
+def _keep_tokens_whole(body):
+    "Mark table cells holding one token (a number like 2.25796e-11, a name) so CSS never breaks them."
+    return _re_token_cell.sub(r'<\1\2 class="token">\3</\1>', body)
+
+
+_re_prev_next = re.compile(r"<p>((?:Previous|Next):.*?)</p>\s*", re.S)
+_re_href = re.compile(r'<a href="([^"]+)"[^>]*>(.*?)</a>', re.S)
+
+
+def _prev_next(body, pages, i):
+    "`body` ending in a previous/next footer: the notebook's own 'Previous: … · Next: …' line if it has one, else the sidebar's neighbours."
+    titles = {p["file"]: p["title"] for p in pages}
+    links = {"prev": pages[i - 1]["file"] if i > 0 else None, "next": pages[i + 1]["file"] if i + 1 < len(pages) else None}
+    own = list(_re_prev_next.finditer(body))
+    if own:
+        m = own[-1]
+        links = {"prev": None, "next": None}
+        for part in re.split(r"\s+·\s+", m[1]):
+            a = _re_href.search(part)
+            if a: links["next" if part.lstrip().startswith("Next") else "prev"] = a[1]
+        body = body[:m.start()] + body[m.end():]
+    label = lambda href, kind: (f'<a class="{kind}" href="{href}"><small>{"← previous" if kind == "prev" else "next →"}</small>'
+                                f'{html.escape(titles.get(href.split("#")[0], href))}</a>')
+    nav = "".join(label(links[k], k) for k in ("prev", "next") if links[k])
+    return body.replace("</main>", f'<nav class="prev-next">{nav}</nav>\n</main>', 1)
+
+
 def copy_mathjax(site):
     "Copy MathJax 2.7.9 from the `jupyter_server_mathjax` wheel into `site/mathjax`."
     import jupyter_server_mathjax
@@ -165,14 +219,14 @@ def build_site(pages, site, site_title="backprop_nb"):
                             exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.template_file = "site.html.j2"
     exporter.mathjax_url = f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"  # the exporter would put its CDN default in resources
-    for page in pages:
+    for i, page in enumerate(pages):
         nb = page["nb"].copy()
         nb.cells = [_header_cell(page)] + nb.cells
         nb.metadata.pop("widgets", None)
         resources = dict(local_mathjax=exporter.mathjax_url, mathjax_setup=MATHJAX_SETUP,
                          site_css=CSS, site_nav=_nav(pages, page, site_title), metadata=dict(name=page["title"]))
         body, _ = exporter.from_notebook_node(nb, resources=resources)
-        (site / page["file"]).write_text(_link_pages(body, pages))
+        (site / page["file"]).write_text(_prev_next(_keep_tokens_whole(_link_pages(body, pages)), pages, i))
     return [site / p["file"] for p in pages]
 
 
