@@ -381,6 +381,24 @@ def eval_mode_block(model):
     with M("training").eval_mode(model): return model.forward(X0)
 CASES["training.eval_mode"] = fe.Case("training.eval_mode", eval_mode_block, lambda: dict(model=mlp()))
 
+# diagnostics/playground (saved pictures, control checks, animation)
+def _png():
+    import PIL.Image
+    buf = io.BytesIO(); PIL.Image.fromarray(np.zeros((2, 2, 3), np.uint8)).save(buf, format="png"); return buf.getvalue()
+case("diagnostics.picture_bundle", lambda: dict(bundle={"text/plain": "x"}, png=_png(), how="run the cells"), free_text=("how",))
+def _widget_and_image():
+    import ipywidgets as w
+    return dict(widget=w.VBox(), image=w.Image(value=_png()), how="run the cells")
+case("diagnostics.with_saved_picture", _widget_and_image, free_text=("how",))
+case("playground.check_control", lambda: dict(name="lr", c=M("playground").make_controls()["lr"], v=0.1), free_text=("name",))
+case("playground.frame_epochs", V(epochs=60))
+case("playground.Playground.advance", V(epoch=10), inst=lambda: pg(layers=1, units=4), slow=True)
+case("playground.Playground.reset", V(), inst=lambda: pg(layers=1, units=4), slow=True)
+
+case("training.default_lr", V(name="adam"))
+case("training.schedule_lrs", lambda: dict(schedule=M("optim").StepLR(2, 0.5), base_lr=0.1, epochs=5), none_ok=("schedule",))
+case("training.check_batchnorm_batches", lambda: dict(model=mlp(), n=24, batch_size=8))
+
 HOOKS = "a callback/update hook called by fit or step() with its own arguments; exercised through the fit and step cases"
 NOT_FUZZED = {  # name -> reason; every other public callable is fuzzed
     "activations.Activation.__call__": "abstract: raises NotImplementedError by design (subclasses are fuzzed)",
