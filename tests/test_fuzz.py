@@ -212,7 +212,7 @@ case("layers.predict_proba", lambda: dict(model=mlp(), X=X0.copy()))
 
 def _saved_model_path():
     p = os.path.join(tempfile.mkdtemp(), "m.npz"); mlp().save(p); return p
-CASES["layers.MLP.load"] = fe.Case("layers.MLP.load", lambda: M("layers").MLP.load, lambda: dict(path=_saved_model_path()),
+CASES["layers.MLP.load"] = fe.Case("layers.MLP.load", lambda o: M("layers").MLP.load, lambda: dict(path=_saved_model_path()),
                                    inst=lambda: None, files=True)
 
 # optim
@@ -279,8 +279,8 @@ case("playground.BoundaryFigure.set_losses", lambda: dict(train_loss=[0.7, 0.5],
 case("playground.BoundaryFigure.png", V(), inst=BF, slow=True)
 case("playground.make_controls", V())
 case("playground.Playground", V(lr=0.1, activation="tanh", dataset="moons", noise=0.1, layers=1, units=4, batch_size=32,
-                                seed=0, step_mode=False), var_kw=True, slow=True)
-for meth, kw in (("retrain", V()), ("train", V(epochs=10)), ("step", V()), ("summary", V()), ("redraw", V())):
+                                seed=0), var_kw=True, slow=True)
+for meth, kw in (("retrain", V()), ("train", V(epochs=10)), ("summary", V()), ("redraw", V())):
     case(f"playground.Playground.{meth}", kw, inst=lambda: pg(layers=1, units=4))
 case("playground.join_histories", lambda: dict(a=trained_history(), b=trained_history()), none_ok=("a",))
 case("playground.playground", V(lr=0.1, activation="tanh", layers=1, units=4, epochs=10), var_kw=True, slow=True)
