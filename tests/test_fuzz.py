@@ -286,7 +286,7 @@ case("playground.join_histories", lambda: dict(a=trained_history(), b=trained_hi
 case("playground.playground", V(lr=0.1, activation="tanh", layers=1, units=4, epochs=10), var_kw=True, slow=True)
 
 # data (split and batch by index)
-case("data.check_seed", V(seed=0, name="seed"), free_text=("name",))
+case("data.check_seed", V(seed=0, name="seed"), skip={"name": DEV["name"]})
 case("data.split_indices", V(n=20, val_fraction=0.2, test_fraction=0.1, seed=0, labels=None))
 case("data.Rows", lambda: dict(X=X0.copy(), index=np.arange(0, 24, 2)))
 case("data.Rows.__getitem__", V(key=slice(0, 3)), inst=lambda: M("data").Rows(X0.copy(), np.arange(0, 24, 2)))
@@ -299,11 +299,11 @@ def activation_stats():
     _fit(mlp(sizes=[2, 3, 3, 1]), X0, y0, loss="bce", epochs=2, callbacks=[cb])
     return cb
 case("dynamics.max_grad", V(act="tanh"))
-case("dynamics.stuck", lambda: dict(act="tanh", z=np.array([[0.1, 5.0], [-3.0, 0.0]]), a=None, tol=0.01), none_ok=("a",))
+case("dynamics.stuck", lambda: dict(act="tanh", z=np.array([[0.1, 5.0], [-3.0, 0.0]]), a=None, tol=0.01), none_ok=("a",), any_shape=("z",))
 case("dynamics.ActivationStats", V(X=None, n=16, bins=5, tol=0.01), none_ok=("X",))
-case("dynamics.plot_activation_stats", lambda: dict(stats=activation_stats(), layers=None, title=""), none_ok=("layers",),
+case("dynamics.plot_activation_stats", lambda: dict(stats=activation_stats(), layers=None, title=""), none_ok=("layers", "title"),
      free_text=("title",), slow=True)
-case("dynamics.plot_activation_hist", lambda: dict(stats=activation_stats(), layers=None, title=""), none_ok=("layers",),
+case("dynamics.plot_activation_hist", lambda: dict(stats=activation_stats(), layers=None, title=""), none_ok=("layers", "title"),
      free_text=("title",), slow=True)
 
 # optim (update rules and schedules)
@@ -323,7 +323,7 @@ case("optim.WarmupCosine.__call__", V(epoch=3, base_lr=0.1), inst=lambda: M("opt
 
 # training (the loop's parts)
 case("training.chunks", V(n=100, width=4))
-case("training.check_targets", lambda: dict(loss="bce", y=y0.copy(), k=1, name="y"), free_text=("name",))
+case("training.check_targets", lambda: dict(loss="bce", y=y0.copy(), k=1, name="y"), skip={"name": DEV["name"]})
 case("training.check_data", lambda: dict(model=mlp(), loss="bce", X=X0.copy(), y=y0.copy()),
      skip={"names": "labels for messages, given by fit as literals"})
 case("training.predict", lambda: dict(model=mlp(), X=X0.copy()))
