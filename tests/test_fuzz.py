@@ -390,7 +390,7 @@ def _widget_and_image():
     import ipywidgets as w
     return dict(widget=w.VBox(), image=w.Image(value=_png()), how="run the cells")
 case("diagnostics.with_saved_picture", _widget_and_image, free_text=("how",))
-case("playground.check_control", lambda: dict(name="lr", c=M("playground").make_controls()["lr"], v=0.1), free_text=("name",))
+case("playground.check_control", lambda: dict(name="lr", c=M("playground").make_controls()["lr"], v=0.1), skip={"name": DEV["name"]})
 case("playground.frame_epochs", V(epochs=60))
 case("playground.Playground.advance", V(epoch=10), inst=lambda: pg(layers=1, units=4), slow=True)
 case("playground.Playground.reset", V(), inst=lambda: pg(layers=1, units=4), slow=True)
