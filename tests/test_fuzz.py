@@ -506,6 +506,22 @@ def _make_baseline(c):
     return cc
 
 
+def _vm_bytes():
+    "This process's virtual memory size (Linux), or None."
+    try: return int(open("/proc/self/statm").read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError): return None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def memory_cap():
+    "A huge size that a callable accepts must end in MemoryError (a reported failure), never in the machine's OOM killer."
+    import resource
+    vm, (soft, hard) = _vm_bytes(), resource.getrlimit(resource.RLIMIT_AS)
+    if vm is not None: resource.setrlimit(resource.RLIMIT_AS, (vm + (3 << 30), hard))  # 3 GB more than now
+    yield
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 @pytest.fixture(scope="module", autouse=True)
 def report():
     t = time.perf_counter()
