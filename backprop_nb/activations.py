@@ -9,8 +9,14 @@ __all__ = ['ACTIVATIONS', 'Activation', 'Sigmoid', 'Tanh', 'ReLU', 'LeakyReLU', 
 
 # %% ../nbs/02_activations.ipynb #d2d02e6c
 import numpy as np
+from .validation import check_array, check_number, describe
 
 # %% ../nbs/02_activations.ipynb #b9230b84
+def _real(z, name="z"):
+    "`z` as a real array: a float array passes untouched (no copy, no pass over it), anything else is checked."
+    if isinstance(z, np.ndarray) and z.dtype.kind == "f": return z
+    return check_array(name, z, finite=False)  # a diverged network's inf/NaN propagates (rule 9)
+
 class Activation:
     "Base class: an element-wise $f$ with `__call__(z)` $= f(z)$ and `grad(z, a=None)` $= f'(z)$."
     name = None
@@ -20,6 +26,13 @@ class Activation:
     def grad(self, z, a=None):  # `a`: optional f(z) computed already
         "$f'(z)$ element-wise, same shape and dtype as `z`."
         raise NotImplementedError
+    def _za(self, z, a):
+        "`z` and `a` (computed if `None`) as real arrays of one shape."
+        z = _real(z)
+        if a is None: return z, self(z)
+        a = _real(a, "a")
+        if a.shape != z.shape: raise ValueError(f"a has shape {a.shape} but z has shape {z.shape}; pass a = f(z)")
+        return z, a
     def __repr__(self): return f"{type(self).__name__}()"
 
 # %% ../nbs/02_activations.ipynb #9bc6a74a
@@ -27,39 +40,41 @@ class Sigmoid(Activation):
     "Logistic sigmoid $\\sigma(z) = 1/(1+e^{-z})$, evaluated without overflow."
     name = "sigmoid"
     def __call__(self, z):
-        z = np.asarray(z)
+        z = _real(z)
         e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
         return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
     def grad(self, z, a=None):
-        a = self(z) if a is None else a
+        z, a = self._za(z, a)
         return a * (1 - a)
 
 # %% ../nbs/02_activations.ipynb #70aab563
 class Tanh(Activation):
     "Hyperbolic tangent; $\\tanh'(z) = 1 - \\tanh^2 z$."
     name = "tanh"
-    def __call__(self, z): return np.tanh(z)
+    def __call__(self, z): return np.tanh(_real(z))
     def grad(self, z, a=None):
-        a = self(z) if a is None else a
+        z, a = self._za(z, a)
         return 1 - a * a
 
 # %% ../nbs/02_activations.ipynb #cb2c14e3
 class ReLU(Activation):
     "Rectified linear unit $\\max(0, z)$; derivative 1 for $z>0$, 0 otherwise (0 at the kink, as PyTorch)."
     name = "relu"
-    def __call__(self, z): return np.maximum(z, 0)
+    def __call__(self, z): return np.maximum(_real(z), 0)
     def grad(self, z, a=None):
-        z = np.asarray(z)
+        z, _ = self._za(z, a) if a is not None else (_real(z), None)
         return (z > 0).astype(np.result_type(z, np.float32))
 
 # %% ../nbs/02_activations.ipynb #427b591c
 class LeakyReLU(Activation):
     "Leaky ReLU: $z$ for $z>0$, $\\alpha z$ otherwise (default $\\alpha = 0.01$, as PyTorch)."
     name = "leaky_relu"
-    def __init__(self, alpha=0.01): self.alpha = alpha  # slope for z <= 0
-    def __call__(self, z): return np.where(np.asarray(z) > 0, z, self.alpha * np.asarray(z))
+    def __init__(self, alpha=0.01): self.alpha = check_number("alpha", alpha)  # slope for z <= 0
+    def __call__(self, z):
+        z = _real(z)
+        return np.where(z > 0, z, self.alpha * z)
     def grad(self, z, a=None):
-        z = np.asarray(z)
+        z, _ = self._za(z, a) if a is not None else (_real(z), None)
         return np.where(z > 0, 1, self.alpha).astype(np.result_type(z, np.float32))
     def __repr__(self): return f"LeakyReLU(alpha={self.alpha})"
 
@@ -67,9 +82,9 @@ class LeakyReLU(Activation):
 class Identity(Activation):
     "The identity $f(z) = z$, $f'(z) = 1$: the output activation for regression and for logits."
     name = "identity"
-    def __call__(self, z): return np.asarray(z)
+    def __call__(self, z): return _real(z)
     def grad(self, z, a=None):
-        z = np.asarray(z)
+        z, _ = self._za(z, a) if a is not None else (_real(z), None)
         return np.ones_like(z, dtype=np.result_type(z, np.float32))
 
 # %% ../nbs/02_activations.ipynb #e51c3b6d
@@ -78,8 +93,7 @@ ACTIVATIONS = {f.name: f for f in (Sigmoid(), Tanh(), ReLU(), LeakyReLU(), Ident
 def get_activation(name):  # a name from `ACTIVATIONS`, or an `Activation` object
     "The activation called `name` (an `Activation` instance is returned as is)."
     if isinstance(name, Activation): return name
-    if not isinstance(name, str):
-        raise TypeError(f"activation must be a name or an Activation, got {type(name).__name__}")
+    if not isinstance(name, str): raise TypeError(f"activation must be a name or an Activation, got {describe(name)}")
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; valid names: {', '.join(sorted(ACTIVATIONS))}")
     return ACTIVATIONS[name]

@@ -8,7 +8,9 @@ Docs: https://backprop-nb.github.io/backprop_nb/gradcheck.html.md"""
 __all__ = ['EPS', 'TOL', 'numerical_grad', 'rel_error', 'check_grad']
 
 # %% ../nbs/01_gradcheck.ipynb #9cdf3e39
+import math
 import numpy as np
+from .validation import check_array, check_callable, check_number, check_type, describe, is_number
 
 # %% ../nbs/01_gradcheck.ipynb #6055052b
 EPS = 1e-6  # step for central differences: near the float64 sweet spot u^(1/3)
@@ -16,33 +18,46 @@ TOL = 1e-6  # largest relative error `check_grad` accepts
 
 # %% ../nbs/01_gradcheck.ipynb #b1e2da5d
 def _check_float64(x, name):
-    "Raise unless `x` is a float64 array we can perturb in place."
+    "Raise unless `x` is a finite float64 array we can perturb in place."
     if not isinstance(x, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
+        raise TypeError(f"{name} must be a numpy array or a number, got {describe(x)}")
     if x.dtype != np.float64:
         raise TypeError(f"{name} has dtype {x.dtype}; gradient checks need float64 (call .astype(np.float64))")
+    if not np.isfinite(x).all(): raise ValueError(f"{name} contains NaN or infinite values")
+
+def _value(f, x, where):
+    "`f(x)` as a finite Python float, or a clear error saying where `f` misbehaved."
+    v = f(x)
+    if not (is_number(v) or isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "fiu"):
+        raise TypeError(f"f must return a single number, got {describe(v)} at {where}")
+    v = float(v)
+    if not math.isfinite(v): raise ValueError(f"f returned {v} at {where}; central differences need finite values")
+    return v
 
 # %% ../nbs/01_gradcheck.ipynb #a533ab66
 def numerical_grad(f,        # function of `x` returning a scalar
                    x,        # float64 array (nudged in place, then restored) or a Python number
-                   eps=EPS): # step size ε
+                   eps=EPS): # step size ε > 0
     "Central-difference estimate of $\\partial f/\\partial x$, same shape as `x`."
-    if np.isscalar(x): return (float(f(x + eps)) - float(f(x - eps))) / (2 * eps)
+    check_callable("f", f); eps = check_number("eps", eps, lo=0, lo_open=True)
+    if is_number(x):
+        x = check_number("x", x)
+        return (_value(f, x + eps, "x + eps") - _value(f, x - eps, "x - eps")) / (2 * eps)
     _check_float64(x, "x")
     g = np.zeros_like(x)
     for i in np.ndindex(x.shape):  # index `x` itself, so views such as `W.T` are nudged too
         old = x[i]
         try:
-            x[i] = old + eps; f_plus = float(f(x))
-            x[i] = old - eps; f_minus = float(f(x))
+            x[i] = old + eps; f_plus = _value(f, x, f"x{list(i)} + eps")
+            x[i] = old - eps; f_minus = _value(f, x, f"x{list(i)} - eps")
         finally: x[i] = old  # restored even if `f` raises
         g[i] = (f_plus - f_minus) / (2 * eps)
     return g
 
 # %% ../nbs/01_gradcheck.ipynb #c5a76a0a
-def rel_error(a, b):
+def rel_error(a, b):  # two arrays (or numbers) of one shape
     "Largest absolute difference between `a` and `b`, relative to the larger of their max-norms."
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    a, b = check_array("a", a).astype(np.float64), check_array("b", b).astype(np.float64)
     if a.shape != b.shape: raise ValueError(f"rel_error needs equal shapes, got {a.shape} and {b.shape}")
     if a.size == 0: return 0.0
     scale = max(np.abs(a).max(), np.abs(b).max())
@@ -56,13 +71,15 @@ def check_grad(f,            # function of `x` returning a scalar loss
                eps=EPS,      # central-difference step
                tol=TOL):     # largest accepted relative error
     "Compare `analytic` with central differences; return the relative error or raise naming the worst element."
+    check_type("name", name, str, "a string"); tol = check_number("tol", tol, lo=0, lo_open=True)
+    analytic = check_array("analytic", analytic, finite=False).astype(np.float64)
     numeric = numerical_grad(f, x, eps)
-    analytic = np.asarray(analytic, dtype=np.float64)
     if analytic.shape != np.shape(numeric):
         raise ValueError(f"analytic gradient for {name} has shape {analytic.shape}, expected {np.shape(numeric)}")
-    err = rel_error(analytic, numeric)
-    if not err <= tol:  # also catches NaN
-        i = tuple(int(k) for k in np.unravel_index(np.argmax(np.abs(analytic - numeric)), np.shape(numeric)))
+    bad = ~np.isfinite(analytic)
+    err = np.inf if bad.any() else rel_error(analytic, numeric)
+    if not err <= tol:
+        i = tuple(int(k) for k in np.unravel_index(np.argmax(np.where(bad, np.inf, np.abs(analytic - numeric))), np.shape(numeric)))
         raise AssertionError(f"gradient check failed for {name}{list(i) if i else ''}: analytic {analytic[i]:.10g}, "
                              f"numeric {np.asarray(numeric)[i]:.10g}, relative error {err:.3g} > {tol:g}")
     return err

@@ -9,27 +9,29 @@ __all__ = ['LOSSES', 'Loss', 'MSE', 'BCE', 'softmax', 'log_softmax', 'SoftmaxCE'
 
 # %% ../nbs/03_losses.ipynb #9cff78ce
 import numpy as np
+from .validation import check_array, describe
 from .activations import get_activation
 
 # %% ../nbs/03_losses.ipynb #d027fa95
-def _pair(y_hat, y):
+def _pair(y_hat, y,
+          finite=True): # check that the targets are finite (`False`: the caller's range check does it)
     "`y_hat` and `y` as float arrays of one 2-D shape $(N, K)$; raises on mismatched shapes or bad targets."
-    y_hat, y = np.asarray(y_hat), np.asarray(y)
+    y_hat = check_array("y_hat", y_hat, ndim=(0, 1, 2), finite=False, what="(N, K) or (N,)")  # predictions propagate inf/NaN
+    y = check_array("y", y, ndim=(0, 1, 2), finite=finite, what="(N, K) or (N,)")
     if y_hat.dtype.kind != "f": y_hat = y_hat.astype(np.float64)
     yh2 = y_hat.reshape(-1, 1) if y_hat.ndim < 2 else y_hat
     if y.shape == y_hat.shape or (y.ndim == 1 and yh2.shape == (y.size, 1)): y2 = y.reshape(yh2.shape)
     else: raise ValueError(f"y_hat has shape {y_hat.shape} but y has shape {y.shape}; "
                            f"expected y of shape {y_hat.shape}" + (f" or ({yh2.shape[0]},)" if y_hat.ndim == 2 and yh2.shape[1] == 1 else ""))
-    if yh2.ndim != 2 or yh2.shape[0] == 0:
-        raise ValueError(f"y_hat must be a non-empty batch of shape (N, K), got shape {y_hat.shape}")
-    y2 = y2.astype(yh2.dtype)
-    if not np.isfinite(y2).all(): raise ValueError("y contains NaN or infinite targets")
-    return yh2, y2
+    if yh2.size == 0: raise ValueError(f"y_hat must be a non-empty batch of shape (N, K), got shape {y_hat.shape}")
+    return yh2, y2.astype(yh2.dtype, copy=False)
 
 # %% ../nbs/03_losses.ipynb #474cea6f
 class Loss:
     "Base class: `__call__(y_hat, y)` is the batch-mean loss (a float), `grad(y_hat, y)` is $\\partial L/\\partial \\hat y$."
     name = None
+    classification = False  # are the targets classes? (then accuracy means something)
+    output = None           # the output activation whose values this loss expects (None: any)
     def __call__(self, y_hat, y):
         "The batch-mean loss, a Python float."
         raise NotImplementedError
@@ -50,12 +52,30 @@ class MSE(Loss):
         return ((yh - y) / len(yh)).reshape(np.shape(y_hat))
 
 # %% ../nbs/03_losses.ipynb #7113cbf0
+def _unit_range(v, nan=False): # `nan`: count NaN as outside (for targets, whose finiteness this then checks)
+    "The smallest and largest entry of `v` if one lies outside [0, 1], else `None`."
+    lo, hi = v.min(), v.max()
+    return None if (lo >= 0 and hi <= 1 if nan else not (lo < 0 or hi > 1)) else (lo, hi)
+
 class BCE(Loss):
     "Binary cross-entropy on probabilities, $-\\frac1N\\sum_{n,k}[y\\log\\hat y + (1-y)\\log(1-\\hat y)]$, finite at $\\hat y\\in\\{0,1\\}$."
-    name = "bce"
+    name, classification, output = "bce", True, "sigmoid"
+    def targets(self, y_hat, y):
+        "`y_hat`, `y` as by `_pair`, after checking that the targets lie in [0, 1]."
+        y_hat, y = _pair(y_hat, y, finite=False)
+        if (r := _unit_range(y, nan=True)) and np.isnan(r).any(): raise ValueError("y contains NaN targets")
+        if r: raise ValueError(f"bce targets must lie in [0, 1], got values from {r[0]:g} to {r[1]:g}"
+                                                 + (" -- for ±1 labels use (y + 1) / 2" if r[0] == -1 else ""))
+        return y_hat, y
+    def check(self, y_hat, y):
+        "`y_hat`, `y` as by `targets`, after checking that the predictions are probabilities too."
+        y_hat, y = self.targets(y_hat, y)
+        if r := _unit_range(y_hat):
+            raise ValueError(f"bce expects probabilities in [0, 1]; got values {'up to ' + format(r[1], 'g') if r[1] > 1 else 'down to ' + format(r[0], 'g')}"
+                             " -- use output='sigmoid', or softmax_ce on logits")
+        return y_hat, y
     def _clipped(self, y_hat, y):
-        y_hat, y = _pair(y_hat, y)
-        if ((y < 0) | (y > 1)).any(): raise ValueError(f"bce targets must lie in [0, 1], got values from {y.min()} to {y.max()}")
+        y_hat, y = self.check(y_hat, y)
         eps = np.finfo(y_hat.dtype).eps
         return np.clip(y_hat, eps, 1 - eps), y
     def __call__(self, y_hat, y):
@@ -66,17 +86,37 @@ class BCE(Loss):
         return ((p - y) / (p * (1 - p) * len(p))).reshape(np.shape(y_hat))
 
 # %% ../nbs/03_losses.ipynb #3d363ef1
+def _infinite_rows(z, c):
+    "Rows whose max `c` is +inf, and there the softmax: equal shares for the +inf entries, 0 elsewhere (`None` if no such row)."
+    rows = np.isposinf(c[..., 0])
+    if not rows.any(): return None
+    top = np.isposinf(z[rows])
+    return rows, top / top.sum(axis=-1, keepdims=True)
+
+def _per_row(f, z, inf):
+    "`f` (softmax or log-softmax) of the rows of `z` with finite max, and the limits `inf[1]` (mapped by `f`'s `limit`) elsewhere."
+    out = np.empty(z.shape, dtype=np.result_type(z, np.float32))
+    rows, p = inf
+    if (~rows).any(): out[~rows] = f(z[~rows])
+    with np.errstate(divide="ignore"): out[rows] = p if f is softmax else np.log(p)
+    return out
+
 def softmax(z):  # logits of shape (N, K)
-    "Row-wise softmax $\\hat p_k = e^{z_k}/\\sum_j e^{z_j}$, computed with the max subtracted so it never overflows."
-    z = np.asarray(z)
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    "Row-wise softmax $\hat p_k = e^{z_k}/\\sum_j e^{z_j}$, computed with the max subtracted so it never overflows."
+    z = check_array("z", z, ndim=(1, 2), finite=False, what="(N, K)")
+    if z.shape[-1] == 0: raise ValueError(f"z must have at least one class (K >= 1), got shape {z.shape}")
+    c = z.max(axis=-1, keepdims=True)
+    if inf := _infinite_rows(z, c): return _per_row(softmax, z, inf)  # an infinite logit takes all the probability
+    e = np.exp(z - c)
     return e / e.sum(axis=-1, keepdims=True)
 
 # %% ../nbs/03_losses.ipynb #e9db4dc9
 def log_softmax(z):  # logits of shape (N, K)
     "$\\log \\hat p_k = (z_k - c) - \\log\\sum_j e^{z_j - c}$ with $c = \\max_j z_j$, the sum's non-max terms through `log1p`."
-    z = np.asarray(z)
+    z = check_array("z", z, ndim=(1, 2), finite=False, what="(N, K)")
+    if z.shape[-1] == 0: raise ValueError(f"z must have at least one class (K >= 1), got shape {z.shape}")
     c = z.max(axis=-1, keepdims=True)
+    if inf := _infinite_rows(z, c): return _per_row(log_softmax, z, inf)
     e = np.exp(z - c)
     np.put_along_axis(e, z.argmax(axis=-1)[..., None], 0, axis=-1)  # the max term, exactly 1, is the "1" of log1p
     return (z - c) - np.log1p(e.sum(axis=-1, keepdims=True))
@@ -84,15 +124,17 @@ def log_softmax(z):  # logits of shape (N, K)
 # %% ../nbs/03_losses.ipynb #2f03941c
 class SoftmaxCE(Loss):
     "Softmax cross-entropy on logits `z` of shape (N, K); targets are labels (N,) or probability rows (N, K). `grad` is $\\partial L/\\partial z$."
-    name = "softmax_ce"
+    name, classification, output = "softmax_ce", True, "identity"
     def _targets(self, z, y):
-        z, y = np.asarray(z), np.asarray(y)
+        "`z` as floats, and either integer `labels` (N,) or probability rows `Y` (N, K) (the other one `None`), all checked."
+        z = check_array("z", z, ndim=2, finite=False, what="(N, K): logits, one row per sample")
+        y = check_array("y", y, ndim=(1, 2), what="(N,) integer labels or (N, K) probability rows")
         if z.dtype.kind != "f": z = z.astype(np.float64)
-        if z.ndim != 2 or z.shape[0] == 0: raise ValueError(f"softmax_ce needs logits of shape (N, K), got shape {z.shape}")
-        if y.dtype.kind not in "iuf": raise TypeError(f"softmax_ce targets must be numbers, got dtype {y.dtype}")
+        if z.size == 0: raise ValueError(f"softmax_ce needs logits of shape (N, K) with N, K >= 1, got shape {z.shape}")
         if y.shape == z.shape:
+            if r := _unit_range(y): raise ValueError(f"softmax_ce probability targets must lie in [0, 1], got values from {r[0]:g} to {r[1]:g}")
             if not np.allclose(y.sum(axis=1), 1): raise ValueError("softmax_ce target rows must sum to 1 (one-hot or probabilities)")
-            return z, y.astype(z.dtype)
+            return z, None, y.astype(z.dtype)
         if y.shape != (len(z),):
             raise ValueError(f"logits have shape {z.shape} but y has shape {y.shape}; expected integer labels of shape "
                              f"({len(z)},) or probability rows of shape {z.shape}")
@@ -100,16 +142,20 @@ class SoftmaxCE(Loss):
             raise ValueError(f"softmax_ce expected integer labels of shape ({len(z)},), got non-integer values such as {y[np.mod(y, 1) != 0][0]}")
         if y.min() < 0 or y.max() >= z.shape[1]:
             raise ValueError(f"class labels must lie in 0..{z.shape[1] - 1}, got values from {y.min()} to {y.max()}")
-        Y = np.zeros_like(z)
-        Y[np.arange(len(z)), y.astype(np.intp)] = 1  # one-hot rows: they sum to 1 by construction
-        return z, Y
+        return z, y.astype(np.intp, copy=False), None
     def __call__(self, z, y):
-        z, Y = self._targets(z, y)
-        log_p = log_softmax(z)
-        return float(-np.sum(Y * log_p) / len(z))
+        z, labels, Y = self._targets(z, y)
+        log_p, terms = log_softmax(z), np.zeros_like(z)
+        if labels is not None:  # -log p of each true class, summed exactly as for one-hot rows (bit-identical losses)
+            rows = np.arange(len(z)); terms[rows, labels] = log_p[rows, labels]
+        else: np.multiply(Y, log_p, out=terms, where=Y > 0)  # 0 · log 0 (an infinite logit elsewhere) is 0
+        return float(-terms.sum() / len(z))
     def grad(self, z, y):
-        z, Y = self._targets(z, y)
-        return (softmax(z) - Y) / len(z)
+        z, labels, Y = self._targets(z, y)
+        p = softmax(z)
+        if labels is None: return (p - Y) / len(z)
+        p[np.arange(len(z)), labels] -= 1  # p - Y for one-hot rows Y
+        return p / len(z)
 
 # %% ../nbs/03_losses.ipynb #48e8251b
 LOSSES = {l.name: l for l in (MSE(), BCE(), SoftmaxCE())}
@@ -117,7 +163,7 @@ LOSSES = {l.name: l for l in (MSE(), BCE(), SoftmaxCE())}
 def get_loss(name):  # a name from `LOSSES`, or a `Loss` object
     "The loss called `name` (a `Loss` instance is returned as is)."
     if isinstance(name, Loss): return name
-    if not isinstance(name, str): raise TypeError(f"loss must be a name or a Loss, got {type(name).__name__}")
+    if not isinstance(name, str): raise TypeError(f"loss must be a name or a Loss, got {describe(name)}")
     if name not in LOSSES: raise ValueError(f"unknown loss {name!r}; valid names: {', '.join(sorted(LOSSES))}")
     return LOSSES[name]
 
@@ -125,7 +171,8 @@ def get_loss(name):  # a name from `LOSSES`, or a `Loss` object
 def output_delta(loss, activation, z, a, y):
     "$\\partial L/\\partial z$ at an output layer with pre-activation `z` and output `a` $= f(z)$; exact $(a-y)/N$ for sigmoid + BCE."
     loss, act = get_loss(loss), get_activation(activation)
-    if loss.name == "bce" and act.name == "sigmoid":
-        _, y2 = _pair(a, y)
-        return (a - y2.reshape(np.shape(a))) / len(y2)
-    return loss.grad(a, y) * act.grad(z, a)
+    if not (isinstance(loss, BCE) and act.name == "sigmoid"): return act.grad(z, a) * loss.grad(a, y)  # both check their input
+    a2, y2 = loss.targets(a, y)  # targets in [0, 1], also on this fused path (a = σ(z) is a probability)
+    z = check_array("z", z, finite=False)
+    if z.shape != np.shape(a): raise ValueError(f"a has shape {np.shape(a)} but z has shape {z.shape}; pass a = f(z)")
+    return ((a2 - y2) / len(y2)).reshape(np.shape(a))

@@ -8,19 +8,18 @@ Docs: https://backprop-nb.github.io/backprop_nb/neuron.html.md"""
 __all__ = ['Neuron', 'Table', 'chain_rule_table', 'train_neuron']
 
 # %% ../nbs/04_neuron.ipynb #145ac8cf
+import math
 import numpy as np
 from fastcore.basics import patch
+from .validation import check_array, check_float_dtype, check_int, check_number, check_size, check_type, describe
 from .activations import get_activation
 from .losses import get_loss, output_delta
 from .gradcheck import numerical_grad, rel_error
 
 # %% ../nbs/04_neuron.ipynb #99091f8b
-def _as_float_array(v, name, dtype):
-    "`v` as a finite array of `dtype`, or a clear error naming `name`."
-    try: v = np.asarray(v, dtype=dtype)
-    except (TypeError, ValueError): raise TypeError(f"{name} must be numeric, got {type(v).__name__}") from None
-    if not np.isfinite(v).all(): raise ValueError(f"{name} contains NaN or infinite values")
-    return v
+def _as_float_array(v, name, dtype, ndim=None, what=""):
+    "`v` as a finite array of `dtype` (float32 or float64), or a clear error naming `name`."
+    return check_array(name, v, ndim=ndim, what=what).astype(dtype, copy=False)
 
 # %% ../nbs/04_neuron.ipynb #d10ff1df
 class Neuron:
@@ -30,9 +29,8 @@ class Neuron:
                  activation="sigmoid", # a name from `ACTIVATIONS` or an `Activation`
                  seed=0,              # seed for the initial weights
                  dtype=np.float64):   # float64 (exact gradient checks) or float32
-        if not isinstance(n_in, (int, np.integer)) or isinstance(n_in, bool) or n_in < 1:
-            raise ValueError(f"n_in must be a positive integer, got {n_in!r}")
-        self.n_in, self.f, self.dtype = int(n_in), get_activation(activation), np.dtype(dtype)
+        n_in, f, seed = check_size("n_in", n_in), get_activation(activation), check_int("seed", seed, lo=0)
+        self.n_in, self.f, self.dtype = n_in, f, check_float_dtype("dtype", dtype)
         rng = np.random.default_rng(seed)
         self.w = (rng.standard_normal(self.n_in) / np.sqrt(self.n_in)).astype(self.dtype)  # variance 1/n_in
         self.b = self.dtype.type(0)
@@ -44,9 +42,9 @@ class Neuron:
 def forward(self:Neuron,
             x): # one example of shape (n_in,) or a batch of shape (N, n_in)
     "$z = x w + b$, $a = f(z)$; caches `x`, `z`, `a` and returns `a` (shape () or (N,))."
-    x = _as_float_array(x, "x", self.dtype)
-    if x.ndim not in (1, 2) or x.shape[-1] != self.n_in:
-        raise ValueError(f"x has shape {x.shape}; expected ({self.n_in},) or (N, {self.n_in})")
+    expected = f"({self.n_in},) or (N, {self.n_in})"
+    x = _as_float_array(x, "x", self.dtype, ndim=(1, 2), what=expected)
+    if x.shape[-1] != self.n_in or x.size == 0: raise ValueError(f"x has shape {x.shape}; expected {expected} with N >= 1")
     self.x = x
     self.z = x @ self.w + self.b
     self.a = self.f(self.z)
@@ -77,17 +75,23 @@ def backward(self:Neuron,
 # %% ../nbs/04_neuron.ipynb #492e0439
 class Table:
     "Rows of dicts, displayed as a markdown table in Jupyter (no pandas)."
-    def __init__(self, rows, cols): self.rows, self.cols = list(rows), list(cols)
+    def __init__(self, rows, cols):  # dicts with a "key" entry and one per column; column names
+        rows, cols = list(check_type("rows", rows, (list, tuple), "a list of dicts")), list(check_type("cols", cols, (list, tuple), "a list of column names"))
+        for r in rows:
+            missing = [c for c in ["key", *cols] if not isinstance(r, dict) or c not in r]
+            if missing: raise ValueError(f"every row must be a dict with the entries 'key' and {cols}; got {describe(r)}")
+        self.rows, self.cols = rows, cols
     def __len__(self): return len(self.rows)
     def __repr__(self): return f"Table({len(self.rows)} rows, columns {self.cols})"
     def __getitem__(self, key):
         "The row whose `key` is `key`."
+        check_type("key", key, str, "a row key (a string)")
         for r in self.rows:
             if r["key"] == key: return r
-        raise KeyError(f"no row {key!r}; keys: {', '.join(r['key'] for r in self.rows)}")
+        raise KeyError(f"no row {key!r}; keys: {', '.join(map(str, (r['key'] for r in self.rows)))}")
     def _cell(self, v): return "" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)
     def _repr_markdown_(self):
-        head = "| " + " | ".join(self.cols) + " |\n|" + "---|" * len(self.cols) + "\n"
+        head = "| " + " | ".join(map(str, self.cols)) + " |\n|" + "---|" * len(self.cols) + "\n"
         return head + "\n".join("| " + " | ".join(self._cell(r[c]) for c in self.cols) + " |" for r in self.rows)
 
 # %% ../nbs/04_neuron.ipynb #49b0970b
@@ -97,16 +101,11 @@ def _row(key, quantity, formula, value, numeric=None):
     return dict(key=key, quantity=quantity, formula=formula, value=float(value),
                 numeric=None if numeric is None else float(numeric), rel_error=err)
 
-def _scalar(v, name):
-    "`v` as a finite Python float, or a clear error naming `name`."
-    if np.ndim(v) != 0: raise TypeError(f"{name} must be a single number, got an array of shape {np.shape(v)}")
-    return float(_as_float_array(v, name, np.float64))
-
 # %% ../nbs/04_neuron.ipynb #5a2d972a
 def chain_rule_table(x=1.5, w=0.8, b=-0.2, y=1.0, # one example and the neuron's parameters (numbers)
                      activation="sigmoid", loss="mse"):
     "Every forward value and chain-rule factor of $L(f(wx+b), y)$, each beside its central-difference estimate."
-    x, w, b, y = _scalar(x, "x"), _scalar(w, "w"), _scalar(b, "b"), _scalar(y, "y")
+    x, w, b, y = (check_number(k, v) for k, v in dict(x=x, w=w, b=b, y=y).items())
     f, loss = get_activation(activation), get_loss(loss)
     L_of_a = lambda a: loss(np.array([a]), np.array([y]))
     z = w * x + b; a = float(f(z))
@@ -129,8 +128,7 @@ def chain_rule_table(x=1.5, w=0.8, b=-0.2, y=1.0, # one example and the neuron's
 def step(self:Neuron,
          lr): # learning rate η > 0
     "Gradient descent: $w \\leftarrow w - \\eta\\,\\partial L/\\partial w$, $b \\leftarrow b - \\eta\\,\\partial L/\\partial b$."
-    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, np.integer)) or not (np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+    lr = check_number("lr", lr, lo=0, lo_open=True)
     if self.dw is None: raise RuntimeError("call backward before step")
     self.w -= self.dtype.type(lr) * self.dw
     self.b = self.b - self.dtype.type(lr) * self.db
@@ -141,12 +139,25 @@ def train_neuron(neuron,      # a `Neuron`
                  loss="bce",  # a name from `LOSSES` or a `Loss`
                  lr=0.5,      # learning rate η
                  epochs=100): # number of full-batch gradient steps
-    "Full-batch gradient descent; returns the loss before each step (a list of floats)."
-    loss, history = get_loss(loss), []
-    if not isinstance(epochs, (int, np.integer)) or epochs < 1: raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    for _ in range(epochs):
-        a = neuron.forward(X)
-        history.append(loss(a, y))
-        neuron.backward_dz(output_delta(loss, neuron.f, neuron.z, a, y))
-        neuron.step(lr)
+    "Full-batch gradient descent; returns the loss before each step (a list of floats). A diverging run raises and leaves `neuron` as it was."
+    neuron, loss = check_type("neuron", neuron, Neuron, "a Neuron"), get_loss(loss)
+    lr, epochs = check_number("lr", lr, lo=0, lo_open=True), check_int("epochs", epochs, lo=1)
+    if loss.output is not None and neuron.f.name != loss.output:
+        raise ValueError(f"{loss.name} expects a {loss.output} output, but the neuron's activation is {neuron.f.name!r}; "
+                         f"use Neuron(..., activation={loss.output!r}) or loss='mse'")
+    X = check_array("X", X, ndim=2, what=f"(N, {neuron.n_in})")
+    y = check_array("y", y, ndim=1, what="(N,)")
+    if len(y) != len(X): raise ValueError(f"X has {len(X)} rows but y has shape {y.shape}; expected y of shape ({len(X)},)")
+    saved, history = dict(vars(neuron), w=neuron.w.copy()), []
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is caught and reported below
+            for k in range(epochs):
+                a = neuron.forward(X)
+                L, dz = loss(a, y), output_delta(loss, neuron.f, neuron.z, a, y)
+                if not (math.isfinite(L) and np.isfinite(dz).all()):
+                    raise ValueError(f"training diverged at step {k}: the loss went from {(history or [L])[0]:.4g} to {L} (lr={lr:g}); lower the learning rate")
+                history.append(L)
+                neuron.backward_dz(dz)
+                neuron.step(lr)
+    except Exception: vars(neuron).update(saved); raise  # a failed run leaves the neuron as it was
     return history

@@ -11,6 +11,7 @@ __all__ = ['CLASS_COLORS', 'plot_data', 'plot_history', 'boundary_grid', 'plot_d
 import numpy as np
 import matplotlib
 from matplotlib.colors import ListedColormap, LinearSegmentedColormap
+from .validation import check_array, check_bool, check_choice, check_int, check_number, check_size, describe, is_int
 from .layers import predict_proba
 
 # %% ../nbs/08_plots.ipynb #d741278e
@@ -22,31 +23,53 @@ def _axes(ax):
     import matplotlib.pyplot as plt  # only when a new figure is needed: importing `plots` stays free of pyplot
     return plt.subplots(figsize=(4, 4))[1]
 
+def _check_ax(ax):
+    "Raise unless `ax` is `None` or a matplotlib `Axes`."
+    from matplotlib.axes import Axes
+    if ax is not None and not isinstance(ax, Axes): raise TypeError(f"ax must be a matplotlib Axes or None, got {describe(ax)}")
+
+def _points(X, y):
+    "`X` (n, 2) finite and `y` (n,) non-negative integer class labels, checked together."
+    X = check_array("X", X, ndim=2, what="(n, 2): points in the plane")
+    if X.shape[1] != 2 or len(X) == 0: raise ValueError(f"X must have shape (n, 2) with n >= 1, got {X.shape}")
+    y = check_array("y", y, ndim=1, what="(n,): class labels")
+    if len(y) != len(X): raise ValueError(f"X has {len(X)} rows but y has shape {y.shape}; expected one label per point")
+    if (y < 0).any() or (y != np.round(y)).any(): raise ValueError(f"y must hold class labels 0, 1, 2, ..., got values such as {y[(y < 0) | (y != np.round(y))][0]}")
+    return X, y.astype(int)
+
 def plot_data(X,         # points (n, 2)
               y,         # integer class labels (n,)
               ax=None,   # matplotlib `Axes` to draw on (default: a new figure)
               s=12):     # marker size
     "Scatter 2-D points coloured by class; returns the `Axes`."
+    (X, y), s = _points(X, y), check_number("s", s, lo=0, lo_open=True); _check_ax(ax)
     ax = _axes(ax)
-    X, y = np.asarray(X), np.asarray(y).astype(int)
     ax.scatter(X[:, 0], X[:, 1], c=[CLASS_COLORS[c % 10] for c in y], s=s, edgecolors="k", linewidths=0.3)
     ax.set_aspect("equal", adjustable="datalim")
     return ax
 
 # %% ../nbs/08_plots.ipynb #65e8f0ed
+def _curves(history, metric):
+    "The train and validation lists of `history` for `metric`, and its best epoch, checked."
+    names = [f"train_{metric}", f"val_{metric}", "best_epoch", "stop_reason"]
+    if any(not hasattr(history, k) for k in names): raise TypeError(f"history must be a History returned by fit (with {', '.join(names)}), got {describe(history)}")
+    train, val = list(history.train_loss if metric == "loss" else history.train_acc), list(getattr(history, f"val_{metric}"))
+    if not train: raise ValueError(f"this history has no {metric} values (accuracy is recorded for bce and softmax_ce)")
+    best = check_int("history.best_epoch", history.best_epoch, 0, len(val or train) - 1)
+    return check_array(f"history.train_{metric}", train, ndim=1, finite=False), val, best
+
 def plot_history(history,       # a `History` returned by `fit`
                  ax=None,       # matplotlib `Axes` to draw on (default: a new figure)
                  logy=False,    # logarithmic y axis
                  metric="loss"):# "loss" or "acc" (classification losses only)
     "Train (and validation) loss or accuracy per epoch with the best epoch marked; returns the `Axes`."
-    if metric not in ("loss", "acc"): raise ValueError(f"metric must be 'loss' or 'acc', got {metric!r}")
-    train, val = getattr(history, f"train_{metric}"), getattr(history, f"val_{metric}")
-    if not train: raise ValueError(f"this history has no {metric} values (accuracy is recorded for bce and softmax_ce)")
+    if metric not in ("loss", "acc"): raise ValueError(f"metric must be 'loss' or 'acc', got {describe(metric)}")
+    (train, val, best), logy = _curves(history, metric), check_bool("logy", logy); _check_ax(ax)
     ax = _axes(ax)
     ax.plot(train, label="train")
     if val: ax.plot(val, label="validation")
-    ax.axvline(history.best_epoch, color="gray", ls=":", lw=1)
-    ax.plot(history.best_epoch, (val or train)[history.best_epoch], "o", color="k", label=f"best epoch {history.best_epoch}")
+    ax.axvline(best, color="gray", ls=":", lw=1)
+    ax.plot(best, (val or train)[best], "o", color="k", label=f"best epoch {best}")
     if logy: ax.set_yscale("log")
     ax.set(xlabel="epoch", ylabel={"loss": "loss", "acc": "accuracy"}[metric], title=f"stopped: {history.stop_reason}")
     ax.legend()
@@ -58,7 +81,10 @@ def boundary_grid(model,       # a trained network with 2 inputs
                   n=200,       # grid points per axis
                   margin=0.5): # extra room around the data, in data units
     "Evaluate `model` on an `n` x `n` grid around `X`: returns `xx, yy` (n, n) and `proba` (n, n, K)."
-    X = np.asarray(X)
+    if not callable(getattr(model, "forward", None)): raise TypeError(f"model must be a network with forward(X), such as an MLP; got {describe(model)}")
+    X = check_array("X", X, ndim=2, what="(n_samples, 2)")
+    if X.shape[1] != 2 or len(X) == 0: raise ValueError(f"X must have shape (n_samples, 2) with n_samples >= 1, got {X.shape}")
+    n, margin = check_int("n", n, 2, 4000), check_number("margin", margin, lo=0)  # 4000² grid points is already 16 million
     lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
     xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
     proba = predict_proba(model, np.c_[xx.ravel(), yy.ravel()])  # float grid; the model casts to its dtype
@@ -71,9 +97,9 @@ def plot_decision_boundary(model,     # a trained network with 2 inputs
                            ax=None,   # matplotlib `Axes` to draw on (default: a new figure)
                            grid=200): # grid points per axis
     "Decision regions of `model` over the plane, with the data on top; returns the `Axes`."
-    ax = _axes(ax)
-    xx, yy, proba = boundary_grid(model, X, grid)
-    K = proba.shape[-1]
+    X, y = _points(X, y); _check_ax(ax)
+    xx, yy, proba = boundary_grid(model, X, grid)  # before any figure is made
+    ax, K = _axes(ax), proba.shape[-1]
     if K == 2:
         cmap = LinearSegmentedColormap.from_list("two_classes", [CLASS_COLORS[0], "white", CLASS_COLORS[1]])
         ax.contourf(xx, yy, proba[..., 1], levels=np.linspace(0, 1, 11), cmap=cmap, alpha=0.5)
