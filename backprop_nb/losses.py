@@ -102,7 +102,7 @@ def _per_row(f, z, inf):
     return out
 
 def softmax(z):  # logits of shape (N, K)
-    "Row-wise softmax $\hat p_k = e^{z_k}/\\sum_j e^{z_j}$, computed with the max subtracted so it never overflows."
+    "Row-wise softmax $\\hat p_k = e^{z_k}/\\sum_j e^{z_j}$, computed with the max subtracted so it never overflows."
     z = check_array("z", z, ndim=(1, 2), finite=False, what="(N, K)")
     if z.shape[-1] == 0: raise ValueError(f"z must have at least one class (K >= 1), got shape {z.shape}")
     c = z.max(axis=-1, keepdims=True)
