@@ -10,7 +10,7 @@ __all__ = ['EXERCISES', 'Mistake', 'Exercise', 'Verdict', 'check_exercise', 'reg
 # %% ../nbs/15_exercises.ipynb #233f6c33
 import copy, html, inspect, math, re, signal, threading, traceback
 import numpy as np
-from .validation import check_choice, check_number, describe
+from .validation import check_choice, check_number, check_int, check_bool, check_type, describe
 from .gradcheck import numerical_grad
 from .activations import get_activation
 from .losses import get_loss, softmax
@@ -47,6 +47,8 @@ class Exercise:
                  nan_hint=""):    # what usually causes NaN or inf in this exercise
         self.name, self.signature, self.chapter, self.title = name, signature, chapter, title
         self.statement, self.hint, self.reference, self.cases = statement, hint, reference, cases
+        check_type("outputs", outputs, (list, tuple), "a list of (name, shape explanation) pairs")
+        check_type("mistakes", mistakes, (list, tuple), "a list of Mistakes")
         self.outputs, self.mistakes, self.oracle = list(outputs), list(mistakes), oracle
         self.numeric, self.nan_hint = numeric, nan_hint
         self.run = run or (lambda fn, *args: fn(*args))
@@ -136,7 +138,7 @@ def _same(got, want, rtol=1e-6, floor=1e-6):
 # %% ../nbs/15_exercises.ipynb #a2371546
 class Verdict:
     "What `check` found: `passed` (bool) and a friendly `message`; a coloured box in Jupyter."
-    def __init__(self, name, passed, message): self.name, self.passed, self.message = name, bool(passed), message
+    def __init__(self, name, passed, message): self.name, self.passed, self.message = name, check_bool("passed", passed), message
     def __bool__(self): return self.passed
     def __repr__(self): return f"{'✓' if self.passed else '✗'} {self.name}: {self.message}"
     def _repr_html_(self):
@@ -247,6 +249,7 @@ def check_exercise(ex,          # an `Exercise`
                    timeout=2.0, # seconds each call may take
                    seed=0):     # seeds the random cases
     "Run `fn` on `ex`'s seeded cases; the `Verdict` says whether it passed or which mistake it looks like."
+    check_type("ex", ex, Exercise, "an Exercise"); check_int("seed", seed, 0)
     if not callable(fn): raise TypeError(f"fn must be your function, e.g. check({ex.name!r}, {ex.name}); got {describe(fn)}")
     check_number("timeout", timeout, lo=0, lo_open=True)
     cases = ex.cases(np.random.default_rng(seed))
@@ -270,6 +273,7 @@ _RESULTS = {}   # name -> whether the last `check` passed, for `progress`
 
 def register(ex): # an `Exercise`
     "Add `ex` to `EXERCISES`, replacing one of the same name."
+    check_type("ex", ex, Exercise, "an Exercise")
     EXERCISES[ex.name] = ex
 
 def check(name,        # the exercise's name, a key of `EXERCISES`
@@ -285,7 +289,11 @@ def check(name,        # the exercise's name, a key of `EXERCISES`
 # %% ../nbs/15_exercises.ipynb #7db7c403
 class Progress:
     "Which exercises pass so far: a table in Jupyter, a list in a terminal."
-    def __init__(self, rows): self.rows = rows  # (Exercise, True / False / None = not tried yet)
+    def __init__(self, rows): # (Exercise, True / False / None = not tried yet) pairs
+        if not (isinstance(rows, (list, tuple)) and all(isinstance(r, (list, tuple)) and len(r) == 2 and isinstance(r[0], Exercise)
+                                                        and (r[1] is None or isinstance(r[1], (bool, np.bool_))) for r in rows)):
+            raise TypeError(f"rows must be a list of (Exercise, True / False / None) pairs, got {describe(rows)}")
+        self.rows = list(rows)
     @property
     def passed(self): return sum(ok is True for _, ok in self.rows)
     def _mark(self, ok): return {True: "✓ passed", False: "✗ not yet", None: "· not tried"}[ok]

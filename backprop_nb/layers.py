@@ -14,7 +14,7 @@ import numpy as np
 from fastcore.basics import patch
 from .activations import get_activation, ACTIVATIONS
 from .losses import get_loss, output_delta, softmax
-from .validation import check_int, check_number, check_bool, check_choice, check_float_dtype, is_int, describe
+from .validation import check_int, check_size, check_number, check_bool, check_choice, check_float_dtype, check_array, all_finite, is_int, describe, FLOAT_DTYPES
 
 # %% ../nbs/06_layers.ipynb #2c169a0c
 INIT_VARIANCE = {
@@ -24,6 +24,10 @@ INIT_VARIANCE = {
 }
 
 # %% ../nbs/06_layers.ipynb #0ebc15f2
+def _check_width(name, n):
+    "`n` as an `int` in [1, `MAX_SIZE`]: a layer width or a number of units (a width below 1 reads as the common mistake)."
+    return check_size(name, check_int(name, n, 1))
+
 def _check_rng(name, rng):
     "Raise unless `rng` is a seed (an integer >= 0) or a `np.random.Generator`."
     if not (isinstance(rng, np.random.Generator) or is_int(rng) and rng >= 0):
@@ -35,18 +39,21 @@ def init_weights(n_in,              # number of inputs
                  rng=0,             # seed or `np.random.Generator`
                  dtype=np.float64): # float32 or float64
     "Weights of shape (`n_in`, `n_out`) drawn from $\\mathcal N(0, \\sigma^2)$ with $\\sigma^2$ from `INIT_VARIANCE`."
-    n_in, n_out = check_int("n_in", n_in, 1), check_int("n_out", n_out, 1)
+    n_in, n_out = _check_width("n_in", n_in), _check_width("n_out", n_out)
     check_choice("init", init, tuple(INIT_VARIANCE)); _check_rng("rng", rng)
     dtype = check_float_dtype("dtype", dtype)
     std = np.sqrt(INIT_VARIANCE[init](n_in, n_out))
     return (np.random.default_rng(rng).standard_normal((n_in, n_out)) * std).astype(dtype)
 
 # %% ../nbs/06_layers.ipynb #945989d4
-def _check_batch(x, n_in, name="x"):
-    "Raise unless `x` is a non-empty (batch, `n_in`) array."
+def _as_batch(x, n_in, dtype, name="x"):
+    "`x` as a finite, non-empty (batch, `n_in`) array of `dtype` (no copy if it already is one), or a clear error."
+    x = check_array(name, x, finite=False)
     if x.ndim != 2: raise ValueError(f"expected {name} of shape (batch, {n_in}), got shape {x.shape}")
     if x.shape[1] != n_in: raise ValueError(f"expected {name} with {n_in} features, got {x.shape[1]}")
     if x.shape[0] == 0: raise ValueError(f"{name} is an empty batch (0 rows)")
+    if not all_finite(x): raise ValueError(f"{name} contains NaN or inf; clean or impute the data first")
+    return x if x.dtype == dtype else x.astype(dtype)
 
 # %% ../nbs/06_layers.ipynb #098ebee3
 class Layer:
@@ -81,7 +88,7 @@ class Dense(Layer):
                  dtype=np.float64,            # float32 or float64: weights, activations and gradients
                  batchnorm=False,             # normalise z with a `BatchNorm` before f (see BatchNorm below)
                  dropout=0.0):                # drop each input with this probability in training (see Dropout below)
-        n_in, n_out = check_int("n_in", n_in, 1), check_int("n_out", n_out, 1)
+        n_in, n_out = _check_width("n_in", n_in), _check_width("n_out", n_out)
         dtype, batchnorm = check_float_dtype("dtype", dtype), check_bool("batchnorm", batchnorm)
         dropout = check_number("dropout", dropout, 0, 1, hi_open=True)
         self.act = get_activation(activation)
@@ -101,48 +108,56 @@ class Dense(Layer):
 
     def forward(self, x): # (batch, n_in) array, cast to the layer's dtype
         "$z = xW + b$, $a = f(z)$; cache `x`, `z`, `a` and return `a`."
-        x = np.asarray(x, dtype=self.W.dtype)
-        _check_batch(x, self.W.shape[0])
-        if self.drop is not None: x = self.drop.forward(x)
+        x = _as_batch(x, self.W.shape[0], self.W.dtype)
+        if self.norm is not None and self.norm.training and len(x) < 2: raise ValueError(_BN_BATCH_OF_ONE)
+        return self._forward(x)
+
+    def _forward(self, x): # a batch `forward` has checked (`MLP.forward` checks its input once, not per layer)
+        "`forward` without the checks."
+        if self.drop is not None: x = self.drop._forward(x)
         z = x @ self.W
         z += self.b
-        if self.norm is not None: z = self.norm.forward(z)
+        if self.norm is not None: z = self.norm._forward(z)
         self.x, self.z, self.a = x, z, self.act(z)
         return self.a
 
 # %% ../nbs/06_layers.ipynb #4bcee27d
-def _check_dout(layer, dout):
-    "`dout` as an array of the layer's dtype; raise unless `layer` has run `forward` and `dout` has the shape of its output."
+def _check_dout(layer, dout, name="dout"):
+    "`dout` as a finite array of the layer's dtype; raise unless `layer` has run `forward` and `dout` has the shape of its output."
     if layer.x is None: raise RuntimeError("backward called before forward: run forward(x) first")
-    dout = np.asarray(dout, dtype=layer.W.dtype)  # no copy when it already is
-    if dout.shape != layer.z.shape: raise ValueError(f"expected gradient of shape {layer.z.shape}, got {dout.shape}")
-    return dout
+    dout = check_array(name, dout)
+    if dout.shape != layer.z.shape: raise ValueError(f"expected gradient of shape {layer.z.shape}, got {name} of shape {dout.shape}")
+    return dout if dout.dtype == layer.W.dtype else dout.astype(layer.W.dtype)
 
 # %% ../nbs/06_layers.ipynb #62e49f7d
 @patch
 def backward_z(self: Dense, dz, need_dx=True):
     "From $dz = \\partial L/\\partial z$: $dW = x^\\top dz$, $db = \\sum_{batch} dz$ (written in place), return $dx = dz W^\\top$."
-    dz = _check_dout(self, dz)
-    if self.norm is not None: dz = self.norm.backward(dz)  # dL/d(xW + b)
+    return self._backward_z(_check_dout(self, dz, "dz"), check_bool("need_dx", need_dx))
+
+@patch
+def _backward_z(self: Dense, dz, need_dx=True): # a checked `dz` (`MLP` checks once, not per layer)
+    "`backward_z` without the checks."
+    if self.norm is not None: dz = self.norm._backward(dz)  # dL/d(xW + b)
     np.matmul(self.x.T, dz, out=self.dW)
     dz.sum(axis=0, out=self.db)
     if not need_dx: return None
     dx = dz @ self.W.T
-    return dx if self.drop is None else self.drop.backward(dx)
+    return dx if self.drop is None else self.drop._backward(dx)
 
 # %% ../nbs/06_layers.ipynb #6f1e60f6
 @patch
 def backward(self: Dense, da, need_dx=True):
     "From $da = \\partial L/\\partial a$: $dz = da \\odot f'(z)$, then `backward_z`; return $dx$."
-    da = _check_dout(self, da)
-    return self.backward_z(da * self.act.grad(self.z, self.a), need_dx)
+    da, need_dx = _check_dout(self, da, "da"), check_bool("need_dx", need_dx)
+    return self._backward_z(da * self.act.grad(self.z, self.a), need_dx)
 
 # %% ../nbs/06_layers.ipynb #89fb3bee
 def _check_sizes(sizes):
     "`sizes` as a list of integers >= 1 with at least 2 entries, or a clear error."
     if isinstance(sizes, (str, bytes, dict)) or not hasattr(sizes, "__iter__"):
         raise TypeError(f"sizes must be a list of layer widths, inputs first, such as [3, 16, 1]; got {describe(sizes)}")
-    sizes = [check_int(f"sizes[{i}]", n, 1) for i, n in enumerate(sizes)]
+    sizes = [_check_width(f"sizes[{i}]", n) for i, n in enumerate(sizes)]
     if len(sizes) < 2: raise ValueError(f"sizes needs at least 2 entries (inputs, outputs), got {sizes}")
     return sizes
 
@@ -179,11 +194,9 @@ class MLP(Layer):
 @patch
 def forward(self: MLP, X): # (batch, sizes[0]) array
     "$\\hat y$ for a batch `X`, caching every layer's `x`, `z`, `a`."
-    X = np.asarray(X, dtype=self.dtype)
-    _check_batch(X, self.sizes[0], "X")
-    if not np.isfinite(X).all(): raise ValueError("X contains NaN or inf; clean or impute the data first")
+    X = _as_batch(X, self.sizes[0], self.dtype, "X")
     if self.batchnorm and self.training and len(X) < 2: raise ValueError(_BN_BATCH_OF_ONE)
-    for layer in self.layers: X = layer.forward(X)
+    for layer in self.layers: X = layer._forward(X)
     return X
 
 # %% ../nbs/06_layers.ipynb #7debc248
@@ -191,9 +204,9 @@ def forward(self: MLP, X): # (batch, sizes[0]) array
 def _backprop(self: MLP, dz, need_dx=True): # dL/dz of the output layer
     "Run `backward_z` from the output layer down to the first; return $\\partial L/\\partial X$ if `need_dx`."
     for k in range(len(self.layers) - 1, 0, -1):
-        dx, below = self.layers[k].backward_z(dz), self.layers[k - 1]
+        dx, below = self.layers[k]._backward_z(dz), self.layers[k - 1]
         dz = np.multiply(dx, below.act.grad(below.z, below.a), out=dx)  # dx is a fresh array: reuse it for dz
-    return self.layers[0].backward_z(dz, need_dx)
+    return self.layers[0]._backward_z(dz, need_dx)
 
 # %% ../nbs/06_layers.ipynb #f3e43491
 @patch
@@ -229,8 +242,11 @@ class Dropout(Layer):
 
     def forward(self, x): # array of any shape
         "$x \\odot m/(1-p)$ with a fresh mask $m$ in training, $x$ in evaluation."
-        x = np.asarray(x)
-        if x.dtype.kind != "f": x = x.astype(np.float64)
+        return self._forward(check_array("x", x))
+
+    def _forward(self, x): # a checked array (`Dense` checks its batch)
+        "`forward` without the checks."
+        if x.dtype not in FLOAT_DTYPES: x = x.astype(np.float64)  # integers and float16
         self.shape, self.mask = x.shape, None
         if not self.training or self.p == 0: return x
         self.mask = (self.rng.random(x.shape, dtype=x.dtype) >= self.p) / x.dtype.type(1 - self.p)
@@ -240,9 +256,11 @@ class Dropout(Layer):
     def backward(self, dout): # dL/d(output), shape of the last input
         "$\\partial L/\\partial x = \\partial L/\\partial \\tilde x \\odot m/(1-p)$ (the identity when no mask was applied)."
         if self.shape is None: raise RuntimeError("backward called before forward: run forward(x) first")
-        dout = np.asarray(dout)
-        if dout.shape != self.shape: raise ValueError(f"expected gradient of shape {self.shape}, got {dout.shape}")
-        return dout if self.mask is None else dout * self.mask
+        dout = check_array("dout", dout)
+        if dout.shape != self.shape: raise ValueError(f"expected gradient of shape {self.shape}, got dout of shape {dout.shape}")
+        return self._backward(dout)
+
+    def _backward(self, dout): return dout if self.mask is None else dout * self.mask  # `backward` without the checks
 
 # %% ../nbs/06_layers.ipynb #9b025f05
 _BN_BATCH_OF_ONE = ("BatchNorm needs a batch of at least 2 samples in training mode (the variance of 1 sample is 0); "
@@ -255,7 +273,7 @@ class BatchNorm(Layer):
                  eps=1e-5,           # added to the variance
                  momentum=0.1,       # weight of each new batch in the running statistics
                  dtype=np.float64):  # float32 or float64
-        n, dtype = check_int("n", n, 1), check_float_dtype("dtype", dtype)
+        n, dtype = _check_width("n", n), check_float_dtype("dtype", dtype)
         self.eps = check_number("eps", eps, 0, lo_open=True)
         self.momentum = check_number("momentum", momentum, 0, 1)
         self.gamma, self.beta = np.ones(n, dtype), np.zeros(n, dtype)
@@ -271,11 +289,15 @@ class BatchNorm(Layer):
 @patch
 def forward(self: BatchNorm, x): # (batch, n) array
     "$\\gamma \\hat x + \\beta$ with the batch's statistics (training: the running ones move towards them) or the running ones (evaluation)."
-    x = np.asarray(x, dtype=self.gamma.dtype)
-    _check_batch(x, len(self.gamma))
+    x = _as_batch(x, len(self.gamma), self.gamma.dtype)
+    if self.training and len(x) < 2: raise ValueError(_BN_BATCH_OF_ONE)
+    return self._forward(x)
+
+@patch
+def _forward(self: BatchNorm, x): # a checked batch (`Dense` checks its input)
+    "`forward` without the checks."
     if self.training:
         N = len(x)
-        if N < 2: raise ValueError(_BN_BATCH_OF_ONE)
         mu, var, m = x.mean(axis=0), x.var(axis=0), self.momentum
         self.running_mean *= 1 - m; self.running_mean += m * mu
         self.running_var *= 1 - m; self.running_var += m * N / (N - 1) * var  # unbiased, as PyTorch
@@ -289,8 +311,13 @@ def forward(self: BatchNorm, x): # (batch, n) array
 def backward(self: BatchNorm, dout): # dL/dy, shape of the last output
     "Fill `dgamma`, `dbeta`; return $\\partial L/\\partial x$ by the compact formula (batch statistics) or $s\\,\\gamma \\odot dout$ (evaluation)."
     if self.x_hat is None: raise RuntimeError("backward called before forward: run forward(x) first")
-    dout = np.asarray(dout, dtype=self.gamma.dtype)
-    if dout.shape != self.x_hat.shape: raise ValueError(f"expected gradient of shape {self.x_hat.shape}, got {dout.shape}")
+    dout = check_array("dout", dout)
+    if dout.shape != self.x_hat.shape: raise ValueError(f"expected gradient of shape {self.x_hat.shape}, got dout of shape {dout.shape}")
+    return self._backward(dout if dout.dtype == self.gamma.dtype else dout.astype(self.gamma.dtype))
+
+@patch
+def _backward(self: BatchNorm, dout): # a checked gradient (`Dense` passes its own)
+    "`backward` without the checks."
     dx_hat = dout * self.gamma
     if self.batch_stats:
         dx = self.inv_std * (dx_hat - dx_hat.mean(axis=0) - self.x_hat * (dx_hat * self.x_hat).mean(axis=0))
@@ -355,13 +382,13 @@ def _read_npz(path):
     elif isinstance(path, (str, os.PathLike)):
         path = os.fspath(path)
         path, name = (path if path.endswith(".npz") else path + ".npz"), repr(path)
+        if not os.path.exists(path): raise FileNotFoundError(f"no model file {path!r} (MLP.save appends .npz to a path without it)")
     else: raise TypeError(f"path must be a file path or a binary file object, got {describe(path)}")
     hint = " (after writing to a file object, seek(0) before loading)" if name == "the file object" else ""
     try:
         f = np.load(path, allow_pickle=False)
         if not isinstance(f, np.lib.npyio.NpzFile): raise ValueError("a single .npy array, not an .npz archive")
         with f: return {k: f[k] for k in f.files}, name
-    except FileNotFoundError: raise
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
         raise ValueError(f"{name} is not an .npz file written by MLP.save ({type(e).__name__}: {e}){hint}") from None
 
@@ -417,14 +444,23 @@ def to_torch(self: MLP):
 # %% ../nbs/06_layers.ipynb #83462a4d
 def predicted_class(y_hat): # raw network outputs (n, K)
     "Predicted labels from raw outputs: $[\\hat y \\ge 1/2]$ for one unit, the argmax of the logits otherwise."
+    y_hat = check_array("y_hat", y_hat, ndim=2, what="(n, K): one row of outputs per sample")
+    if y_hat.size == 0: raise ValueError(f"y_hat must be a non-empty (n, K) array, got shape {y_hat.shape}")
     return y_hat.argmax(axis=1) if y_hat.shape[1] > 1 else (y_hat[:, 0] >= 0.5).astype(np.int64)
+
+def _check_model(model):
+    "Raise unless `model` has a `forward` method."
+    if not callable(getattr(model, "forward", None)):
+        raise TypeError(f"model must be a network with a forward method, such as an MLP; got {describe(model)}")
 
 def predict(model, X):
     "Predicted integer class labels (n,)."
+    _check_model(model)
     return predicted_class(model.forward(X))
 
 def predict_proba(model, X):
     "Class probabilities (n, K): $[1-\\hat y, \\hat y]$ for one output unit, $\\operatorname{softmax}(z)$ for K > 1 logits."
+    _check_model(model)
     out = model.forward(X)
     if out.shape[1] > 1: return softmax(out)
     p = np.clip(out, 0, 1)
