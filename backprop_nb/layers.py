@@ -155,7 +155,7 @@ def backward(self: Dense, da, need_dx=True):
 # %% ../nbs/06_layers.ipynb #89fb3bee
 def _check_sizes(sizes):
     "`sizes` as a list of integers >= 1 with at least 2 entries, or a clear error."
-    if isinstance(sizes, (str, bytes, dict)) or not hasattr(sizes, "__iter__"):
+    if isinstance(sizes, (str, bytes, dict)) or not hasattr(sizes, "__iter__") or getattr(sizes, "ndim", 1) != 1:  # a 0-d array has __iter__
         raise TypeError(f"sizes must be a list of layer widths, inputs first, such as [3, 16, 1]; got {describe(sizes)}")
     sizes = [_check_width(f"sizes[{i}]", n) for i, n in enumerate(sizes)]
     if len(sizes) < 2: raise ValueError(f"sizes needs at least 2 entries (inputs, outputs), got {sizes}")
