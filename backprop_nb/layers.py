@@ -444,7 +444,7 @@ def to_torch(self: MLP):
 # %% ../nbs/06_layers.ipynb #83462a4d
 def predicted_class(y_hat): # raw network outputs (n, K)
     "Predicted labels from raw outputs: $[\\hat y \\ge 1/2]$ for one unit, the argmax of the logits otherwise."
-    y_hat = check_array("y_hat", y_hat, ndim=2, what="(n, K): one row of outputs per sample")
+    y_hat = check_array("y_hat", y_hat, ndim=2, finite=False, what="(n, K): one row of outputs per sample")  # a diverged net's NaN outputs still get labels
     if y_hat.size == 0: raise ValueError(f"y_hat must be a non-empty (n, K) array, got shape {y_hat.shape}")
     return y_hat.argmax(axis=1) if y_hat.shape[1] > 1 else (y_hat[:, 0] >= 0.5).astype(np.int64)
 

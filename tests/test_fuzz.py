@@ -206,7 +206,8 @@ case("layers.MLP.backward_loss", lambda: dict(loss="bce", y=y0.copy()), inst=mlp
 case("layers.MLP.save", lambda: dict(path=os.path.join(tempfile.mkdtemp(), "m.npz")), inst=mlp)
 case("layers.MLP.load", None, files=True)  # filled in below: a classmethod reading files
 case("layers.MLP.to_torch", V(), inst=mlp, slow=True)
-case("layers.predicted_class", lambda: dict(y_hat=np.array([[0.2, 0.8], [0.9, 0.1]])))
+case("layers.predicted_class", lambda: dict(y_hat=np.array([[0.2, 0.8], [0.9, 0.1]])),
+     propagate=("y_hat",))  # a diverged network's NaN outputs still get labels: fit's accuracy of a diverged run (12_gradient_flow)
 case("layers.predict", lambda: dict(model=mlp(), X=X0.copy()))
 case("layers.predict_proba", lambda: dict(model=mlp(), X=X0.copy()))
 
