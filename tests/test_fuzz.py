@@ -262,7 +262,8 @@ case("diagnostics.plot_backward_steps", lambda: dict(steps=M("diagnostics").back
 case("diagnostics.backward_stepper", lambda: dict(model=mlp(), X=X0.copy(), y=y0.copy(), loss="bce"), mutates=("model",), slow=True)
 case("diagnostics.layer_stats", lambda: dict(model=mlp(), X=X0.copy(), y=y0.copy(), loss="bce", lr=0.1), mutates=("model",))
 case("diagnostics.deep_mlp", V(depth=3, width=4, activation="sigmoid", init="xavier", n_in=2, seed=0))
-case("diagnostics.plot_layer_stats", lambda: dict(stats=M("diagnostics").layer_stats(mlp(), X0, y0, "bce"), title=None), none_ok=("title",), slow=True)
+case("diagnostics.plot_layer_stats", lambda: dict(stats=M("diagnostics").layer_stats(mlp(), X0, y0, "bce"), title=""), none_ok=("title",),
+     free_text=("title",), slow=True)  # title is free text (any string), as for dynamics.plot_activation_stats
 case("diagnostics.gradient_flow_lab", V(depth=3, activation="sigmoid", init="xavier", width=4, n=16, lr=0.1, seed=0), slow=True)
 
 # playground
