@@ -268,7 +268,7 @@ case("diagnostics.gradient_flow_lab", V(depth=3, activation="sigmoid", init="xav
 
 # playground
 case("playground.make_task", V(dataset="moons", noise=0.1, seed=0))
-case("playground.confidence_rgb", lambda: dict(P=np.array([[0.2, 0.8], [0.5, 0.5]])))
+case("playground.confidence_rgb", lambda: dict(P=np.array([[0.2, 0.8], [0.5, 0.5]])), any_shape=("P",))  # P is (..., K): the app passes (n, n, K)
 case("playground.BoundaryFigure", V(width=4.0, height=2.0, dpi=50), slow=True)
 BF = lambda: M("playground").BoundaryFigure(4.0, 2.0, 50)
 case("playground.BoundaryFigure.set_data", lambda: dict(X=X0.copy(), y=y0.copy()), inst=BF, slow=True)
