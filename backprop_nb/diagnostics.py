@@ -93,7 +93,7 @@ def picture_bundle(bundle, # a widget's mime bundle (what its `_repr_mimebundle_
     import base64, re
     if not isinstance(bundle, dict) or not bundle:
         raise TypeError(f"bundle must be a widget's mime bundle (a non-empty dict: mime type -> data), got {describe(bundle)}")
-    check_type("png", png, bytes, "PNG bytes")
+    check_type("png", png, (bytes, bytearray, memoryview), "PNG bytes")
     check_type("how", how, str, "a string of HTML")
     img = base64.b64encode(png).decode()
     return {**bundle, "text/html": (f'<img src="data:image/png;base64,{img}" alt="a saved picture of the widget">'
