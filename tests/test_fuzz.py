@@ -247,7 +247,7 @@ case("training.fit", lambda: dict(model=mlp(), X=X0.copy(), y=y0.copy(), loss="b
 A2 = lambda: np.array([[2.0, 0.0], [0.0, 0.5]])
 case("learning_rate.critical_lr", lambda: dict(A=A2()))
 case("learning_rate.quadratic_gd", lambda: dict(A=A2(), w0=np.array([1.0, 1.0]), lr=0.1, steps=5))
-case("learning_rate.quadratic_loss", lambda: dict(A=A2(), W=np.array([[1.0, 1.0], [0.5, -0.5]])))
+case("learning_rate.quadratic_loss", lambda: dict(A=A2(), W=np.array([[1.0, 1.0], [0.5, -0.5], [2.0, 0.0]])))  # 3 points: W's row count is free, not tied to A's
 case("learning_rate.plot_quadratic_gd", lambda: dict(A=A2(), w0=np.array([1.0, 1.0]), lrs=[0.1, 0.5], steps=5), slow=True)
 case("learning_rate.hessian_vector_product", lambda: dict(model=mlp(), X=X0.copy(), y=y0.copy(), loss="bce", v=np.ones(13), eps=1e-5))
 case("learning_rate.sharpness", lambda: dict(model=mlp(), X=X0.copy(), y=y0.copy(), loss="bce", iters=3, seed=0))
