@@ -10,7 +10,7 @@ __all__ = ['check_seed', 'make_moons', 'make_circles', 'make_xor', 'make_spiral'
 
 # %% ../nbs/09_data.ipynb #1cea14c2
 import numpy as np
-from .validation import check_xy, check_array, check_int, check_number, check_bool, describe, is_int
+from .validation import check_xy, check_array, check_int, check_number, check_bool, check_size, describe, is_int
 
 # %% ../nbs/09_data.ipynb #cc338d3e
 def check_seed(seed,         # the value received
@@ -24,7 +24,7 @@ def check_seed(seed,         # the value received
 
 def _check_n_noise(n, noise, seed):
     "Raise a clear error unless `n` is an integer >= 1, `noise` a finite number >= 0 and `seed` a valid seed."
-    check_int("n", n, 1); check_number("noise", noise, 0); check_seed(seed)
+    check_size("n", n); check_number("noise", noise, 0); check_seed(seed)
 
 def _class_sizes(n, k):
     "Split `n` points over `k` classes as evenly as possible."
@@ -89,7 +89,7 @@ def make_spiral(n=300,      # number of points (split over the classes)
                 n_classes=3):# number of spiral arms
     "`n_classes` interleaved spiral arms (CS231n): `X` (n, 2) float64, `y` (n,) in {0, ..., n_classes-1}."
     _check_n_noise(n, noise, seed)
-    check_int("n_classes", n_classes, 2)
+    check_int("n_classes", n_classes, 2, max(2, n))  # every arm needs a point
     rng = np.random.default_rng(seed)
     def arm(c, m):
         r = np.linspace(0, 1, m)
@@ -126,7 +126,7 @@ def split_indices(n,                  # number of samples
                   seed=0,             # int >= 0 or `numpy.random.Generator`
                   labels=None):       # integer class labels (n,): split each class separately (stratified)
     "Seeded random partition of `range(n)`: sorted index arrays `train, val, test` (no data is touched)."
-    n = check_int("n", n, 1)
+    n = check_size("n", n)
     fr = [check_number(k, f, 0, 1, hi_open=True) for k, f in (("val_fraction", val_fraction), ("test_fraction", test_fraction))]
     if fr[0] + fr[1] >= 1: raise ValueError(f"val_fraction + test_fraction must be < 1 (data must be left to train on), got {fr[0] + fr[1]}")
     rng = np.random.default_rng(check_seed(seed))
@@ -142,15 +142,28 @@ def split_indices(n,                  # number of samples
     return train, val, test
 
 # %% ../nbs/09_data.ipynb #75770578
+def _check_index(index, n):
+    "`index` as a 1-D `intp` array of row numbers in 0..n-1."
+    index = check_array("index", index, ndim=1, finite=False, what="(row numbers)")
+    if index.dtype.kind not in "iu": raise TypeError(f"index must hold integer row numbers, got dtype {index.dtype}")
+    if len(index) == 0: raise ValueError("index is empty: a Rows view needs at least one row")
+    if (index.min() < 0 or index.max() >= n): raise ValueError(f"index must hold row numbers in 0..{n - 1}, got values from {index.min()} to {index.max()}")
+    return index.astype(np.intp, copy=False)
+
 class Rows:
     "The rows `index` of the array `X`, gathered only when indexed (first axis): a data-set part without a copy."
     def __init__(self, X, index):  # an array or memory map, and integer indices into its first axis
-        self.X, self.index = X, np.asarray(index, dtype=np.intp)
+        X = check_array("X", X, finite=False)  # arrays and memory maps pass uncopied
+        if X.ndim == 0: raise ValueError(f"X must be an array with rows (at least 1-D), got {describe(X)}")
+        self.X, self.index = X, _check_index(index, len(X))
         self.shape, self.dtype, self.ndim = (len(self.index), *X.shape[1:]), X.dtype, X.ndim
         self.size = int(np.prod(self.shape))
 
     def __len__(self): return len(self.index)
-    def __getitem__(self, i): return self.X[self.index[i]]   # `i`: an int, a slice or an index array
+    def __getitem__(self, i):  # an int, a slice or an integer index array
+        if not (is_int(i) or isinstance(i, slice) or isinstance(i, np.ndarray) and i.dtype.kind in "iu"):
+            raise TypeError(f"a Rows view is indexed by an int, a slice or an integer array, got {describe(i)}")
+        return self.X[self.index[i]]
     def __array__(self, dtype=None, copy=None): return np.asarray(self.X[self.index], dtype=dtype)
     def __repr__(self): return f"Rows({len(self)} of the {len(self.X)} rows of an array of shape {self.X.shape}, dtype {self.dtype})"
 
@@ -182,7 +195,7 @@ def batch_indices(n,              # number of samples
                   seed=0,         # int >= 0 or `numpy.random.Generator` for the shuffle
                   shuffle=True):  # False: keep the data's order
     "Yield index arrays of `batch_size` rows covering `range(n)` exactly once, in a seeded random order."
-    n, batch_size = check_int("n", n, 1), check_int("batch_size", batch_size, 1)
+    n, batch_size = check_size("n", n), check_size("batch_size", batch_size)
     order = np.random.default_rng(check_seed(seed)).permutation(n) if check_bool("shuffle", shuffle) else np.arange(n)
     for start in range(0, n, batch_size): yield order[start:start + batch_size]
 
