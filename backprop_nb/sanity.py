@@ -10,12 +10,13 @@ __all__ = ['expected_initial_loss', 'overfit_tiny', 'max_grad_error', 'SanityRep
 # %% ../nbs/10b_sanity_checks.ipynb #s03
 import copy
 import numpy as np
-from .validation import check_int, check_number, check_size, check_xy
+from .validation import check_int, check_number, check_xy
 from .activations import get_activation
 from .gradcheck import numerical_grad, rel_error, TOL
 from .losses import get_loss
 from .neuron import Table
 from .layers import Dropout
+from .data import check_count
 from .training import MODEL_ATTRS, check_data, check_model, check_targets, fit
 
 # %% ../nbs/10b_sanity_checks.ipynb #s06
@@ -24,7 +25,7 @@ def expected_initial_loss(loss,               # a loss name or `Loss`
                           n_out,              # K, the number of output units
                           output="identity"): # the output activation `f` (an `Activation`)
     "The loss $L$ of the prediction $\\hat y = f(0)$ for every sample: what an untrained network scores."
-    loss, n_out = get_loss(loss), check_size("n_out", n_out)
+    loss, n_out = get_loss(loss), check_count("n_out", n_out)
     y = check_targets(loss, y, n_out)
     return loss(get_activation(output)(np.zeros((len(y), n_out))), y)
 
@@ -38,7 +39,7 @@ def overfit_tiny(model,        # an `MLP` (anything `fit` trains); it is copied,
                  seed=0):      # picks the subset
     "Train a copy of `model` on `n` random samples; return `(loss before, loss after, history)`."
     X, y = check_xy(X, y)
-    n, seed, lr = check_size("n", n), check_int("seed", seed, 0), check_number("lr", lr, 0, lo_open=True)  # epochs: by `fit`
+    n, seed, lr = check_count("n", n), check_int("seed", seed, 0), check_number("lr", lr, 0, lo_open=True)  # epochs: by `fit`
     idx = np.sort(np.random.default_rng(seed).choice(len(X), size=min(n, len(X)), replace=False))
     hist = fit(copy.deepcopy(model), X[idx], y[idx], loss=loss, lr=lr, epochs=epochs, batch_size=len(idx),
                restore_best=False, seed=seed, progress=False)

@@ -20,9 +20,9 @@ from . import layers
 from .losses import get_loss
 from .layers import predicted_class
 from .optim import OPTIMIZERS, get_optimizer
-from .data import Rows, batch_indices, check_seed, split_indices
+from .data import Rows, batch_indices, check_count, check_seed, split_indices
 from .validation import (check_bool, check_choice, check_float_dtype, check_int, check_number, check_xy,
-                                    check_array, check_size, describe, is_number)
+                                    check_array, describe, is_number)
 
 # %% ../nbs/10_training.ipynb #31a5231f
 EVAL_ELEMENTS = 1 << 17  # input numbers per chunk when a whole set is evaluated: 1 MB in float64
@@ -30,7 +30,7 @@ EVAL_ELEMENTS = 1 << 17  # input numbers per chunk when a whole set is evaluated
 def chunks(n,      # number of rows
            width): # numbers per row (features)
     "Consecutive slices covering `range(n)`, each about `EVAL_ELEMENTS` numbers (at least 64 rows)."
-    n, width = check_size("n", n), check_size("width", width)
+    n, width = check_count("n", n), check_count("width", width)
     rows = max(64, EVAL_ELEMENTS // max(1, width))
     return [slice(s, s + rows) for s in range(0, n, rows)]
 
@@ -63,7 +63,7 @@ def check_targets(loss,     # a loss name or object
                   k,        # number of output units of the model
                   name="y"):# how `y` is called in messages
     "Return `y` as an array if it holds targets that `loss` can score for `k` output units; else a clear `ValueError`."
-    loss, k = get_loss(loss), check_size("k", k)
+    loss, k = get_loss(loss), check_count("k", k)
     y = check_array(name, y, ndim=(1, 2), what="(n_samples,) or (n_samples, n_outputs)")
     if len(y) == 0: raise ValueError(f"{name} is empty (0 samples)")
     if y.ndim == 2 and y.shape[1] != k:
@@ -389,7 +389,7 @@ def schedule_lrs(schedule, # None or `schedule(epoch, base_lr) -> lr`
                  base_lr,  # the optimizer's rate before training
                  epochs):  # epochs to train
     "The rate of every epoch 1..`epochs`, asked of `schedule` before training (None without a schedule); clear errors otherwise."
-    base_lr, epochs = check_number("base_lr", base_lr, 0, lo_open=True), check_size("epochs", epochs)
+    base_lr, epochs = check_number("base_lr", base_lr, 0, lo_open=True), check_count("epochs", epochs)
     if schedule is None: return None
     if not callable(schedule): raise TypeError(f"schedule must be None or callable as schedule(epoch, base_lr), got {describe(schedule)}")
     lrs = []
@@ -407,7 +407,7 @@ def check_batchnorm_batches(model,       # an `MLP`
                             batch_size): # N
     "Raise before training if `model` has BatchNorm and the shuffled rows would end in a mini-batch of 1 sample."
     check_model(model)
-    n, batch_size = check_size("n", n), check_size("batch_size", batch_size)
+    n, batch_size = check_count("n", n), check_count("batch_size", batch_size)
     if not getattr(model, "batchnorm", False) or (batch_size > 1 and n % batch_size != 1): return
     ok = next(b for b in (batch_size + 1, batch_size - 1, batch_size + 2, batch_size - 2, n) if b > 1 and n % b != 1)
     raise ValueError(f"batch_size={batch_size} leaves a last mini-batch of 1 sample of the {n} training rows, and BatchNorm cannot "

@@ -287,6 +287,7 @@ case("playground.playground", V(lr=0.1, activation="tanh", layers=1, units=4, ep
 
 # data (split and batch by index)
 case("data.check_seed", V(seed=0, name="seed"), skip={"name": DEV["name"]})
+case("data.check_count", V(name="n", v=3, lo=1), skip=DEV)
 case("data.split_indices", V(n=20, val_fraction=0.2, test_fraction=0.1, seed=0, labels=None))
 case("data.Rows", lambda: dict(X=X0.copy(), index=np.arange(0, 24, 2)), lenient={"X": "a view: its values are checked by the caller (fit), not once more per view"})
 case("data.Rows.__getitem__", V(i=slice(0, 3)), lenient={"i": "an int, a slice or an index array are all legitimate keys, as for numpy"}, extra_exc=(IndexError,), inst=lambda: M("data").Rows(X0.copy(), np.arange(0, 24, 2)))
