@@ -165,7 +165,7 @@ case("autograd.Value", V(data=1.5), skip={k: "private graph bookkeeping, set by 
 ARITH = (ArithmeticError,)  # a Value behaves like a float: 1/0 and 1e200**2 raise ZeroDivisionError/OverflowError (ours, named)
 for op in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__"):
     case(f"autograd.Value.{op}", V(other=2.0), inst=lambda: AG().Value(1.5), extra_exc=ARITH)
-case("autograd.Value.__pow__", V(n=2.0), inst=lambda: AG().Value(1.5), extra_exc=ARITH)
+case("autograd.Value.__pow__", V(other=2.0), inst=lambda: AG().Value(1.5), extra_exc=ARITH)  # named `other` as in micrograd: a negative exponent is legitimate
 case("autograd.Value.__rpow__", V(other=2.0), inst=lambda: AG().Value(1.5), extra_exc=ARITH)
 for meth in ("__neg__", "relu", "tanh", "exp", "log", "sigmoid", "zero_grad"):
     case(f"autograd.Value.{meth}", V(), inst=lambda: AG().Value(1.5), extra_exc=ARITH)
@@ -173,6 +173,7 @@ case("autograd.Value.backward", V(), inst=value_graph)
 case("autograd.topo_order", lambda: dict(root=value_graph()))
 def check_value_grads_xs(f, xs, name="x", eps=1e-6, tol=1e-6):
     "`autograd.check_value_grads(f, *xs, ...)` with the positional `xs` as one argument, so it can be fuzzed."
+    xs = xs if isinstance(xs, (list, tuple)) else [xs]  # a non-list xs is passed as the one input, so the function sees it
     return M("autograd").check_value_grads(f, *xs, name=name, eps=eps, tol=tol)
 CASES["autograd.check_value_grads"] = fe.Case("autograd.check_value_grads", check_value_grads_xs,
                                               lambda: dict(f=lambda u, v: u * v + u.tanh(), xs=[0.5, -1.5], name="x"),
@@ -246,7 +247,7 @@ case("training.fit", lambda: dict(model=mlp(), X=X0.copy(), y=y0.copy(), loss="b
 A2 = lambda: np.array([[2.0, 0.0], [0.0, 0.5]])
 case("learning_rate.critical_lr", lambda: dict(A=A2()))
 case("learning_rate.quadratic_gd", lambda: dict(A=A2(), w0=np.array([1.0, 1.0]), lr=0.1, steps=5))
-case("learning_rate.quadratic_loss", lambda: dict(A=A2(), W=np.array([[1.0, 1.0], [0.5, -0.5]])))
+case("learning_rate.quadratic_loss", lambda: dict(A=A2(), W=np.array([[1.0, 1.0], [0.5, -0.5], [2.0, 0.0]])))  # 3 points: W's row count is free, not tied to A's
 case("learning_rate.plot_quadratic_gd", lambda: dict(A=A2(), w0=np.array([1.0, 1.0]), lrs=[0.1, 0.5], steps=5), slow=True)
 case("learning_rate.hessian_vector_product", lambda: dict(model=mlp(), X=X0.copy(), y=y0.copy(), loss="bce", v=np.ones(13), eps=1e-5))
 case("learning_rate.sharpness", lambda: dict(model=mlp(), X=X0.copy(), y=y0.copy(), loss="bce", iters=3, seed=0))
