@@ -13,7 +13,8 @@ __all__ = ['HEAT_FONT', 'STEP_RATIOS', 'LAB_RANGES', 'LAB_INITS', 'backward_step
 import numpy as np
 from .losses import get_loss, output_delta
 from .layers import MLP
-from .validation import is_int
+from .training import check_data
+from .validation import MAX_SIZE, check_number, check_size, check_type, describe, is_int
 
 # %% ../nbs/12_gradient_flow.ipynb #180020c0
 _FORMULAS = {
@@ -40,6 +41,7 @@ def backward_steps(model, # an `MLP`
                    loss): # a loss name or object
     "One forward and backward pass of `model`, recorded layer by layer from the output down (fills `dW`, `db`)."
     _check_model(model)
+    X, y = check_data(model, loss, X, y)  # all checked before the forward pass caches anything
     loss, L = get_loss(loss), len(model.layers)
     model.forward(X)
     out = model.layers[-1]
@@ -89,16 +91,22 @@ def picture_bundle(bundle, # a widget's mime bundle (what its `_repr_mimebundle_
                    how):   # HTML saying how to use it live
     "`bundle` plus a static picture and `how` to use it: what a page saved without a live kernel shows."
     import base64, re
+    if not isinstance(bundle, dict) or not bundle:
+        raise TypeError(f"bundle must be a widget's mime bundle (a non-empty dict: mime type -> data), got {describe(bundle)}")
+    check_type("png", png, (bytes, bytearray, memoryview), "PNG bytes")
+    check_type("how", how, str, "a string of HTML")
     img = base64.b64encode(png).decode()
-    bundle["text/html"] = (f'<img src="data:image/png;base64,{img}" alt="a saved picture of the widget">'
-                           f'<p><em>A saved picture: {how}.</em></p>')
-    bundle["text/plain"] = f"A saved picture of the widget: {re.sub('<[^>]+>', '', how)}."
-    return bundle
+    return {**bundle, "text/html": (f'<img src="data:image/png;base64,{img}" alt="a saved picture of the widget">'
+                                    f'<p><em>A saved picture: {how}.</em></p>'),
+            "text/plain": f"A saved picture of the widget: {re.sub('<[^>]+>', '', how)}."}
 
 def with_saved_picture(widget,                         # an ipywidgets widget
                        image,                          # its `ipywidgets.Image` holding the current picture
                        how="run the cells to use it"): # HTML saying how to use it live
     "`widget`, whose saved output now also holds a picture of `image` and `how` to use it (see `picture_bundle`)."
+    import ipywidgets as widgets
+    check_type("widget", widget, widgets.DOMWidget, "an ipywidgets widget")
+    check_type("image", image, widgets.Image, "an ipywidgets.Image"); check_type("how", how, str, "a string of HTML")
     live = widget._repr_mimebundle_
     widget._repr_mimebundle_ = lambda **kw: picture_bundle(live(**kw), image.value, how)
     return widget
@@ -109,7 +117,6 @@ STEP_RATIOS = [1.9, 1, 1, 1]  # widths: formulas, δ, ∂L/∂W, ∂L/∂b
 def plot_backward_steps(steps): # records from `backward_steps`
     "All steps of a backward pass, one row per layer from the output down; returns the figure."
     if not isinstance(steps, (list, tuple)) or not steps or not all(isinstance(s, dict) and "delta" in s for s in steps):
-        from backprop_nb.validation import describe
         raise ValueError(f"steps must be the non-empty list of records `backward_steps` returns, got {describe(steps)}")
     import matplotlib.pyplot as plt
     fig, axs = plt.subplots(len(steps), 4, figsize=(12, 2.3 * len(steps)), squeeze=False,
@@ -156,7 +163,7 @@ def layer_stats(model,   # an `MLP`
                 loss,    # a loss name or object
                 lr=0.1): # learning rate for the update ratio
     "One dict per layer, input side first: `delta_norm`, `grad_norm`, `act_mean`, `act_std`, `update_ratio`."
-    if not lr > 0: raise ValueError(f"lr must be > 0, got {lr!r}")
+    if not check_number("lr", lr) > 0: raise ValueError(f"lr must be > 0, got {lr!r}")
     steps = backward_steps(model, X, y, loss)[::-1]
     return [_layer_row(s, model.layers[s["layer"] - 1], lr) for s in steps]
 
@@ -168,8 +175,11 @@ def deep_mlp(depth=10,             # number of layers (weight matrices), output 
              n_in=2,               # number of inputs
              seed=0):
     "An `MLP` of `depth` layers: `depth - 1` hidden layers of `width` units and one sigmoid output."
-    if not is_int(depth) or depth < 2:
-        raise ValueError(f"depth must be an integer >= 2 (one hidden layer and the output), got {depth!r}")
+    if not is_int(depth) or not 2 <= depth <= MAX_SIZE:
+        raise ValueError(f"depth must be an integer >= 2 (one hidden layer and the output) and <= {MAX_SIZE}, got {depth!r}")
+    width, n_in = check_size("width", width), check_size("n_in", n_in)
+    n_weights = (n_in + 1) * width + (depth - 2) * width ** 2
+    if n_weights > MAX_SIZE: raise ValueError(f"depth={depth}, width={width}, n_in={n_in} give {n_weights:,} weights, more than {MAX_SIZE:,}")
     return MLP([n_in] + [width] * (depth - 1) + [1], activation=activation, output="sigmoid", init=init, seed=seed)
 
 # %% ../nbs/12_gradient_flow.ipynb #3b25d8bc
@@ -204,6 +214,10 @@ def _draw_ratios(ax, stats):
 def plot_layer_stats(stats,       # rows from `layer_stats`
                      title=None): # figure title
     "Gradient norms, activation mean ± std and update ratios per layer; returns the figure."
+    keys = {"layer", "delta_norm", "grad_norm", "act_mean", "act_std", "update_ratio"}
+    if not isinstance(stats, (list, tuple)) or not stats or not all(isinstance(r, dict) and keys <= set(r) for r in stats):
+        raise TypeError(f"stats must be the non-empty list of rows `layer_stats` returns, got {describe(stats)}")
+    if title is not None: check_type("title", title, str, "a string or None")
     import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, 3, figsize=(14, 3.6))
     for draw, ax in zip((_draw_norms, _draw_acts, _draw_ratios), axs): draw(ax, stats)
@@ -252,7 +266,7 @@ def gradient_flow_lab(depth=10, activation="sigmoid", init="xavier", width=32, #
     from backprop_nb.validation import check_choice, check_int, check_number
     depth, width = check_int("depth", depth, *LAB_RANGES["depth"]), check_int("width", width, *LAB_RANGES["width"])
     check_choice("activation", activation, list(ACTIVATIONS)); check_choice("init", init, LAB_INITS)
-    n, lr, seed = check_int("n", n, 2), check_number("lr", lr, 0, lo_open=True), check_int("seed", seed, 0)
+    n, lr, seed = check_size("n", n, 2), check_number("lr", lr, 0, lo_open=True), check_int("seed", seed, 0)
     import ipywidgets as widgets
     from matplotlib.figure import Figure
     from backprop_nb.data import make_moons

@@ -11,7 +11,7 @@ __all__ = ['max_grad', 'stuck', 'ActivationStats', 'plot_activation_stats', 'plo
 import numpy as np
 from fastcore.basics import patch
 from .activations import get_activation
-from .validation import check_array, check_int, check_number, describe
+from .validation import MAX_SIZE, check_array, check_int, check_number, check_type, describe
 
 # %% ../nbs/12a_training_dynamics.ipynb #c4e1bf2f
 def max_grad(act): # an activation name or object from `activations`
@@ -23,6 +23,7 @@ def stuck(act, z, a=None, # activation (name or object), its pre-activations z a
           tol=0.01):      # stuck where f'(z) < tol · max f'
     "Boolean mask, shape of `z`: the units whose local derivative $f'(z)$ is below `tol` times its maximum."
     act, z = get_activation(act), check_array("z", z)
+    tol = check_number("tol", tol, 0, 1, lo_open=True, hi_open=True)
     return act.grad(z, act(z) if a is None else a) < tol * max_grad(act)
 
 # %% ../nbs/12a_training_dynamics.ipynb #f1de98d3
@@ -49,6 +50,7 @@ class ActivationStats:
         self.X = None if X is None else check_array("X", X, ndim=2, what="(n_samples, n_features)")
         if self.X is not None and len(self.X) == 0: raise ValueError("X is empty: pass at least one sample to record on")
         self.n, self.bins = check_int("n", n, lo=1), check_int("bins", bins, lo=2)
+        if max(self.n, self.bins) > MAX_SIZE: raise ValueError(f"n and bins must be at most {MAX_SIZE}, got n={n}, bins={bins}")
         self.tol = check_number("tol", tol, 0, 1, lo_open=True, hi_open=True)
 
     def before_fit(self, run):
@@ -89,10 +91,18 @@ def _record(self: ActivationStats, epoch, acts):
     self.hist.append([np.histogram(np.clip(a, *r), self.bins, r)[0] for a, r in zip(acts, self.ranges)])
 
 # %% ../nbs/12a_training_dynamics.ipynb #cc07488a
-def _check_stats(stats):
-    "Raise unless `stats` is an `ActivationStats` that has recorded a `fit`."
+def _check_plot_args(stats, layers, title):
+    "Return the hidden-layer indices to draw (all for `layers=None`) after checking `stats`, `layers` and `title`."
     if not isinstance(stats, ActivationStats): raise TypeError(f"stats must be an ActivationStats, got {describe(stats)}")
     if not getattr(stats, "grad_norm", None): raise ValueError("stats has no epochs recorded yet: pass it to fit(..., callbacks=[stats]) first")
+    check_type("title", title, (str, type(None)), "a string")
+    n_hidden = len(stats.std[0])
+    if layers is None: return list(range(n_hidden))
+    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
+        raise TypeError(f"layers must be a list of hidden-layer indices (0-based), got {describe(layers)}")
+    layers = [check_int("each entry of layers", l, 0, n_hidden - 1) for l in layers]
+    if not layers: raise ValueError("layers is empty: pass at least one hidden-layer index, or None for all")
+    return layers
 
 def _layer_colors(n):
     "`n` colours from the input side (dark) to the output side (light)."
@@ -103,11 +113,10 @@ def plot_activation_stats(stats,       # an `ActivationStats` after `fit`
                           layers=None, # hidden-layer indices (0-based) to draw; None: all
                           title=""):   # figure title
     "Mean, std, stuck (solid) and dead (dashed) fractions of hidden layers, and their (and the output layer's) gradient norms, per epoch."
-    _check_stats(stats)
+    layers = _check_plot_args(stats, layers, title)
     import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, 4, figsize=(10, 2.3))
     E, n_hidden = stats.epochs, len(stats.std[0])
-    layers = list(range(n_hidden)) if layers is None else list(layers)
     colors = _layer_colors(n_hidden + 1)
     for l in layers:
         for ax, rows in zip(axs, (stats.mean, stats.std)): ax.plot(E, [r[l] for r in rows], lw=1, color=colors[l], label=f"layer {l + 1}")
@@ -122,9 +131,8 @@ def plot_activation_hist(stats,       # an `ActivationStats` after `fit`
                          layers=None, # hidden-layer indices (0-based) to draw; None: all
                          title=""):   # figure title
     "The colorful dimension: each hidden layer's histogram of activations (colour = log(1 + count)) over the epochs."
-    _check_stats(stats)
+    layers = _check_plot_args(stats, layers, title)
     import matplotlib.pyplot as plt
-    layers = range(len(stats.ranges)) if layers is None else layers
     H = np.log1p(np.array(stats.hist, dtype=float))  # (epochs, layers, bins)
     fig, axs = plt.subplots(1, len(layers), figsize=(1.5 * len(layers) + 0.5, 2.1), squeeze=False)
     for ax, l in zip(axs[0], layers):

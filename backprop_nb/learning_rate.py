@@ -15,8 +15,9 @@ from fastcore.basics import patch
 from .data import batch_indices, check_seed
 from .losses import get_loss
 from .optim import SGD
+from .layers import MLP
 from .training import check_data, restore_weights, snapshot_weights
-from .validation import check_array, check_int, check_number
+from .validation import MAX_SIZE, check_array, check_int, check_number, check_type, describe
 
 # %% ../nbs/11_learning_rate.ipynb #45df4883
 def _curvatures(A):
@@ -40,17 +41,21 @@ def quadratic_gd(A,      # (d, d) symmetric positive semi-definite curvature
                  lr,     # learning rate η
                  steps): # number of gradient-descent steps
     "Gradient descent $w \\leftarrow w - \\eta A w$ on $\\tfrac12 w^\\top A w$; returns the path, shape (steps+1, d)."
-    _curvatures(A)
-    A, w = np.asarray(A, dtype=np.float64), np.asarray(w0, dtype=np.float64)
-    if w.shape != (A.shape[0],): raise ValueError(f"w0 must have shape ({A.shape[0]},), got {w.shape}")
-    path = [w]
+    d = len(_curvatures(A))
+    w = check_array("w0", w0, ndim=1, what=f"({d},)").astype(np.float64)
+    if w.shape != (d,): raise ValueError(f"w0 must have shape ({d},), got {w.shape}")
+    lr, steps = check_number("lr", lr, 0, lo_open=True), check_int("steps", steps, 0, MAX_SIZE)
+    A, path = np.asarray(A, dtype=np.float64), [w]
     for _ in range(steps): path.append(path[-1] - lr * A @ path[-1])
     return np.stack(path)
 
 # %% ../nbs/11_learning_rate.ipynb #ecf47782
-def quadratic_loss(A, W):
+def quadratic_loss(A,  # (d, d) symmetric positive semi-definite curvature
+                   W):  # points: (n, d), one per row, or a single (d,)
     "$f(w) = \\tfrac12 w^\\top A w$ for each row of `W` (shape (n, d)) at once."
-    W = np.atleast_2d(W)
+    d = len(_curvatures(A))
+    W = np.atleast_2d(check_array("W", W, ndim=(1, 2), what=f"(n, {d}) or ({d},)"))
+    if W.shape[1] != d or len(W) == 0: raise ValueError(f"W must have shape (n, {d}) with n >= 1 or ({d},), got {W.shape}")
     return 0.5 * np.einsum('ni,ij,nj->n', W, np.asarray(A, dtype=np.float64), W)
 
 # %% ../nbs/11_learning_rate.ipynb #41abe65f
@@ -85,10 +90,13 @@ def plot_quadratic_gd(A,            # (d, d) curvature (paths are drawn for d ==
                       lrs,          # learning rates to compare
                       steps=30):    # gradient-descent steps per run
     "Paths (for d = 2), loss per step, and final loss vs η with $\\eta_c$ marked; returns the figure."
+    lrs = check_array("lrs", lrs, ndim=1, what="(one learning rate per run)")
+    if len(lrs) == 0 or (lrs <= 0).any(): raise ValueError(f"lrs must hold at least one learning rate, all > 0; got {lrs}")
+    paths = [quadratic_gd(A, w0, lr, steps) for lr in lrs]  # checks A, w0 and steps
+    if quadratic_loss(A, paths[0][0])[0] <= 0: raise ValueError("w0 sits at the minimum (f(w0) = 0): start away from it")
     import matplotlib.pyplot as plt
-    paths = [quadratic_gd(A, w0, lr, steps) for lr in lrs]
     fig, axs = plt.subplots(1, 3, figsize=(14, 4))
-    if len(w0) == 2: _plot_paths(axs[0], A, paths, lrs)
+    if len(paths[0][0]) == 2: _plot_paths(axs[0], A, paths, lrs)
     for path, lr in zip(paths, lrs): axs[1].semilogy(quadratic_loss(A, path), label=f"η = {lr:.3g}")
     axs[1].set(xlabel="step t", ylabel="f(w_t)", title="loss per step")
     axs[1].legend(fontsize=8)
@@ -97,6 +105,12 @@ def plot_quadratic_gd(A,            # (d, d) curvature (paths are drawn for d ==
     return fig
 
 # %% ../nbs/11_learning_rate.ipynb #79ad75c3
+def _check_model_data(model, X, y, loss):
+    "Return `loss` as an object and `X`, `y` after checking them against the `MLP` `model`, before any weight moves."
+    check_type("model", model, MLP, "a backprop_nb.layers.MLP")
+    loss = get_loss(loss)
+    return (loss, *check_data(model, loss, X, y))
+
 def _flat_grad(model, X, y, loss):
     "The full-batch gradient of `loss` over all parameters, as one vector."
     model.forward(X)
@@ -111,15 +125,25 @@ def _shift(model, v, eps):
         i += p.size
 
 # %% ../nbs/11_learning_rate.ipynb #2147804d
-def hessian_vector_product(model, X, y, loss, v, eps=1e-5):
-    "$Hv$ for the full-batch `loss` of `model` by central differences of gradients; the weights are restored."
-    n = sum(p.size for p, _ in model.parameters())
-    if np.shape(v) != (n,): raise ValueError(f"v must have shape ({n},), one entry per parameter, got {np.shape(v)}")
+def _hvp(model, X, y, loss, v, eps):
+    "$Hv$ by central differences of full-batch gradients (arguments already checked); the weights are restored."
     saved = snapshot_weights(model)
     _shift(model, v, eps); g_plus = _flat_grad(model, X, y, loss)
     restore_weights(model, saved); _shift(model, v, -eps); g_minus = _flat_grad(model, X, y, loss)
     restore_weights(model, saved)  # bit for bit, not w + eps v - 2 eps v + eps v
     return (g_plus - g_minus) / (2 * eps)
+
+def hessian_vector_product(model,      # an `MLP`
+                           X, y,       # the (full) batch the loss is taken over
+                           loss,       # a loss name or object
+                           v,          # (number of parameters,) direction, laid out like the flattened gradients
+                           eps=1e-5):  # central-difference step along `v`
+    "$Hv$ for the full-batch `loss` of `model` by central differences of gradients; the weights are restored."
+    loss, X, y = _check_model_data(model, X, y, loss)
+    n = sum(p.size for p, _ in model.parameters())
+    v = check_array("v", v, ndim=1, what=f"({n},)")
+    if v.shape != (n,): raise ValueError(f"v must have shape ({n},), one entry per parameter, got {v.shape}")
+    return _hvp(model, X, y, loss, v, check_number("eps", eps, 0, lo_open=True))
 
 # %% ../nbs/11_learning_rate.ipynb #4b907a0a
 def sharpness(model,     # an `MLP`, e.g. trained to a minimum
@@ -128,27 +152,41 @@ def sharpness(model,     # an `MLP`, e.g. trained to a minimum
               iters=30,  # power-iteration steps
               seed=0):   # seeds the random start vector
     "Largest-magnitude Hessian eigenvalue ($\\lambda_{\\max}$ at a minimum) of the full-batch `loss` at the current weights (power iteration)."
-    check_int("iters", iters, 1)
+    loss, X, y = _check_model_data(model, X, y, loss)
+    iters, seed = check_int("iters", iters, 1), check_seed(seed)
     v = np.random.default_rng(seed).standard_normal(sum(p.size for p, _ in model.parameters()))
     for _ in range(iters):
         u = v / np.linalg.norm(v)
-        v = hessian_vector_product(model, X, y, loss, u)
+        v = _hvp(model, X, y, loss, u, 1e-5)
     return float(u @ v)  # Rayleigh quotient u^T H u of the converged direction
 
 # %% ../nbs/11_learning_rate.ipynb #00f87a4e
 def _steepest(lrs, losses, window):
     "The learning rate in the middle of the `window`-step stretch where `losses` fall fastest per decade of `lrs`."
-    w = min(max(window, 1), len(lrs) - 1)
+    w = min(window, len(lrs) - 1)
     if w < 1: return float(lrs[0])
     log_lr = np.log10(lrs)
     slope = (losses[w:] - losses[:-w]) / (log_lr[w:] - log_lr[:-w])
     return float(lrs[int(np.argmin(slope)) + w // 2])
 
 # %% ../nbs/11_learning_rate.ipynb #2344b57c
+def _per_lr(name, v, n):
+    "`v` as a 1-D array of `n` finite numbers, one per learning rate of a range test; else a clear error."
+    v = check_array(name, v, ndim=1, what=f"({n},)")
+    if len(v) != n: raise ValueError(f"{name} must have one entry per learning rate ({n}), got {len(v)}")
+    return v
+
 class LRFindResult:
     "Learning rates of a range test with their smoothed and raw losses, and the suggested learning rates."
-    def __init__(self, lrs, losses, raw_losses, window=1):  # `window`: steps over which `steepest` measures the slope
-        self.lrs, self.losses, self.raw_losses = map(np.asarray, (lrs, losses, raw_losses))
+    def __init__(self, lrs,         # (steps,) learning rates tried, increasing
+                 losses,            # (steps,) smoothed loss at each
+                 raw_losses,        # (steps,) mini-batch loss at each
+                 window=1):         # steps over which `steepest` measures the slope
+        self.lrs = check_array("lrs", lrs, ndim=1, what="(steps,)")
+        if len(self.lrs) == 0 or self.lrs[0] <= 0 or (np.diff(self.lrs) <= 0).any():
+            raise ValueError(f"lrs must be one or more learning rates > 0, increasing; got {describe(lrs)}")
+        self.losses, self.raw_losses = _per_lr("losses", losses, len(self.lrs)), _per_lr("raw_losses", raw_losses, len(self.lrs))
+        window = check_int("window", window, 1)
         i = int(np.argmin(self.losses))
         self.lr_min_loss = float(self.lrs[i])          # the bottom of the curve: the edge of stability
         self.suggestion = max(self.lr_min_loss / 10, float(self.lrs[0]))  # a decade back from the edge, never below the range tried
@@ -184,8 +222,8 @@ def lr_find(model,           # an `MLP`; it is copied, never changed
             stop_factor=4.0):# stop once the smoothed loss exceeds this multiple of its minimum
     "Learning-rate range test: SGD on a copy of `model` with geometrically growing lr; returns an `LRFindResult`."
     _check_range(lr_min, lr_max, steps, beta, stop_factor)
-    loss, batch_size, seed = get_loss(loss), check_int("batch_size", batch_size, 1), check_seed(seed)
-    X, y = check_data(model, loss, X, y)  # once; then only each batch's rows are read (memory maps welcome)
+    loss, X, y = _check_model_data(model, X, y, loss)  # once; then only each batch's rows are read (memory maps welcome)
+    batch_size, seed = check_int("batch_size", batch_size, 1), check_seed(seed)
     net = copy.deepcopy(model)
     opt, lrs, raw, smooth, m = SGD(net, lr_min), np.geomspace(lr_min, lr_max, steps), [], [], 0.0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -198,7 +236,7 @@ def lr_find(model,           # an `MLP`; it is copied, never changed
             if smooth[-1] > stop_factor * min(smooth): break
             opt.lr = lr; opt.step()
     if not raw: raise ValueError(f"the loss of the first batch is not finite at lr={lr_min}; check the data and model")
-    return LRFindResult(lrs[:len(raw)], smooth, raw, window=round(beta / (1 - beta)))
+    return LRFindResult(lrs[:len(raw)], smooth, raw, window=max(1, round(beta / (1 - beta))))
 
 # %% ../nbs/11_learning_rate.ipynb #fe8e0e01
 @patch
@@ -207,6 +245,9 @@ def plot(self: LRFindResult, ax=None): # matplotlib axes to draw into (default: 
     if ax is None:
         import matplotlib.pyplot as plt
         ax = plt.subplots(figsize=(6.5, 3.8))[1]
+    else:
+        from matplotlib.axes import Axes
+        check_type("ax", ax, Axes, "matplotlib axes (or None for a new figure)")
     ax.semilogx(self.lrs, self.raw_losses, color="0.75", lw=0.8, label="mini-batch loss")
     ax.semilogx(self.lrs, self.losses, "k-", label="smoothed")
     ax.axvline(self.lr_min_loss, color="0.4", ls=":", label=f"minimum: {self.lr_min_loss:.3g}")

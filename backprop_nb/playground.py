@@ -6,8 +6,9 @@ Docs: https://backprop-nb.github.io/backprop_nb/playground.html.md"""
 
 # %% auto #0
 __all__ = ['DATASETS', 'N_POINTS', 'VAL_FRAC', 'COLORS', 'TINT', 'GRID', 'MARGIN', 'ACTIVATION_NAMES', 'L2_STEPS', 'PANEL_PX',
-           'LABEL_PX', 'FRAME_MS', 'APP_HINT', 'DIVERGE', 'make_task', 'confidence_rgb', 'BoundaryFigure',
-           'make_controls', 'check_control', 'frame_epochs', 'Playground', 'join_histories', 'playground']
+           'LABEL_PX', 'CONTROL_TYPES', 'FRAME_MS', 'APP_HINT', 'DIVERGE', 'make_task', 'confidence_rgb',
+           'BoundaryFigure', 'make_controls', 'check_control', 'frame_epochs', 'Playground', 'join_histories',
+           'playground']
 
 # %% ../nbs/13_playground.ipynb #5a49e6f0
 import io, math
@@ -19,10 +20,10 @@ from fastcore.basics import patch
 from matplotlib.figure import Figure
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from .validation import check_bool, check_choice, check_int, check_number
+from .validation import check_array, check_bool, check_choice, check_int, check_number, check_type, check_xy
 from .layers import MLP
 from .optim import get_optimizer
-from .training import fit
+from .training import History, fit
 from .plots import CLASS_COLORS, boundary_grid
 from .diagnostics import picture_bundle
 from . import data
@@ -50,6 +51,10 @@ TINT = 0.55  # t: how strongly a certain region takes its class colour
 
 def confidence_rgb(P):  # class probabilities, shape (..., K)
     "RGB image, shape (..., 3): the argmax class's colour, tinted by confidence, white at $1/K$."
+    P = check_array("P", P, what="(..., K) class probabilities")
+    if P.ndim < 1 or not 2 <= P.shape[-1] <= len(COLORS):
+        raise ValueError(f"P must have 2 to {len(COLORS)} classes on its last axis, got shape {P.shape}")
+    if P.size and (P.min() < 0 or P.max() > 1): raise ValueError(f"P must hold probabilities in [0, 1], got {P.min():g}..{P.max():g}")
     k = P.shape[-1]
     s = TINT * (P.max(axis=-1, keepdims=True) - 1 / k) / (1 - 1 / k)
     return (1 - s) + s * COLORS[P.argmax(axis=-1)]
@@ -60,7 +65,9 @@ MARGIN = 0.3  # room around the data, in data units
 
 class BoundaryFigure:
     "A reused two-panel figure: decision boundary with data (left), train/validation loss (right)."
-    def __init__(self, width=6.4, height=3.0, dpi=90):
+    def __init__(self, width=6.4, height=3.0, dpi=90):  # inches, inches, pixels per inch
+        width, height = check_number("width", width, 0, 20, lo_open=True), check_number("height", height, 0, 20, lo_open=True)
+        dpi = check_number("dpi", dpi, 0, 300, lo_open=True)
         self.fig = Figure(figsize=(width, height), dpi=dpi)
         FigureCanvasAgg(self.fig)
         self.size_px = round(width * dpi), round(height * dpi)
@@ -85,12 +92,20 @@ class BoundaryFigure:
 @patch
 def set_data(self:BoundaryFigure, X, y):
     "Show the points `X` coloured by their labels `y`."
+    X, y = check_xy(X, y)
+    if X.shape[1] != 2: raise ValueError(f"X must have 2 columns (x, y coordinates), got shape {X.shape}")
+    if y.ndim != 1 or y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= len(COLORS):
+        raise ValueError(f"y must hold integer class labels 0..{len(COLORS) - 1}, one per point; got dtype {y.dtype}, shape {y.shape}")
     self.points.set_offsets(X)
     self.points.set_facecolor(COLORS[y])
 
 @patch
 def set_boundary(self:BoundaryFigure, xx, yy, rgb):
     "Show the boundary image `rgb` (n, n, 3) over the grid `xx`, `yy`; hide any message."
+    xx, yy, rgb = check_array("xx", xx, ndim=2), check_array("yy", yy, ndim=2), check_array("rgb", rgb, ndim=3)
+    if xx.size == 0 or yy.shape != xx.shape or rgb.shape != xx.shape + (3,):
+        raise ValueError(f"xx, yy must be one non-empty grid (n, m) and rgb (n, m, 3); got {xx.shape}, {yy.shape}, {rgb.shape}")
+    if rgb.min() < 0 or rgb.max() > 1: raise ValueError(f"rgb must hold colours in [0, 1], got {rgb.min():g}..{rgb.max():g}")
     extent = (xx[0, 0], xx[0, -1], yy[0, 0], yy[-1, 0])
     self.image.set_data(rgb); self.image.set_extent(extent); self.image.set_visible(True)
     self.ax_b.set_xlim(extent[:2]); self.ax_b.set_ylim(extent[2:])
@@ -99,14 +114,17 @@ def set_boundary(self:BoundaryFigure, xx, yy, rgb):
 @patch
 def set_message(self:BoundaryFigure, text):
     "Hide the boundary and show `text` instead (e.g. after divergence)."
+    check_type("text", text, str, "a string")
     self.image.set_visible(False)
     self.message.set_text(text); self.message.set_visible(True)
 
 @patch
 def set_losses(self:BoundaryFigure, train_loss, val_loss, epochs):
     "Draw the finite part of both loss curves (entry i = epoch i, 0 = untrained) over `epochs` epochs and whole decades."
+    epochs = check_int("epochs", epochs, 1)
+    curves = [check_array(name, v, ndim=1, finite=False) for name, v in (("train_loss", train_loss), ("val_loss", val_loss))]
     finite = []
-    for line, loss in ((self.train_line, train_loss), (self.val_line, val_loss)):
+    for line, loss in zip((self.train_line, self.val_line), curves):
         loss = np.asarray(loss, dtype=float)
         ok = np.isfinite(loss) & (loss > 0)
         line.set_data(np.arange(len(loss))[ok], loss[ok])
@@ -167,10 +185,14 @@ def _nearest_step(c, v):
     if isinstance(c, widgets.FloatLogSlider): return c.base ** (c.min + round((math.log(v, c.base) - c.min) / c.step) * c.step)
     return c.min + round((v - c.min) / c.step) * c.step
 
+CONTROL_TYPES = (widgets.Dropdown, widgets.SelectionSlider, widgets.Checkbox, widgets.FloatLogSlider, widgets.IntSlider,
+                 widgets.FloatSlider, widgets.BoundedIntText, widgets.BoundedFloatText)  # the controls `check_control` knows
+
 def check_control(name, # the control's name
                   c,    # the control
                   v):   # the value asked for
     "Return `v` if control `c` can show it exactly; else raise an error naming the control and what it accepts."
+    check_type("c", c, CONTROL_TYPES, "an ipywidgets dropdown, checkbox, slider or bounded number box")
     if isinstance(c, (widgets.Dropdown, widgets.SelectionSlider)):
         return check_choice(name, v, [o[1] if isinstance(o, tuple) else o for o in c.options])
     if isinstance(c, widgets.Checkbox): return check_bool(name, v)
@@ -187,7 +209,9 @@ FRAME_MS = 100  # play: at most one frame every 100 ms (10 frames per second)
 
 def frame_epochs(epochs): # the length of the run
     "Epochs trained per frame of play: 1, 2, 5 or 10, so any run animates in 50 frames or fewer."
-    return next(k for k in (1, 2, 5, 10) if epochs <= 50 * k)
+    steps = (1, 2, 5, 10)
+    check_int("epochs", epochs, 1, 50 * steps[-1])
+    return next(k for k in steps if epochs <= 50 * k)
 
 # %% ../nbs/13_playground.ipynb #d0597888
 APP_HINT = "run the cells (or <code>voila nbs/13a_app.ipynb</code>) to use it"
@@ -271,6 +295,7 @@ def retrain(self:Playground):
 @patch
 def advance(self:Playground, epoch): # epochs since the start of the run
     "One tick: train on to `epoch` (from a fresh start if it lies behind), pause if the run diverged, redraw."
+    check_int("epoch", epoch, 0, self.epochs.value)
     if epoch < self.epochs_done: self._build()
     if self.diverged_at is None and epoch > self.epochs_done: self.train(epoch - self.epochs_done)
     if self.diverged_at is not None: self.play.playing = False
@@ -285,7 +310,9 @@ def reset(self:Playground):
 # %% ../nbs/13_playground.ipynb #1ce708e0
 def join_histories(a, b):  # `History` so far (or None), and the one of the next `fit` call
     "One `History` for `b` trained right after `a`: per-epoch lists joined, epochs counted from `a`'s start."
+    check_type("b", b, History, "a History (what `fit` returns)")
     if a is None: return b
+    check_type("a", a, History, "a History or None")
     lists = {k: v + getattr(b, k)[1:] for k, v in vars(a).items() if isinstance(v, list)}
     monitored = lists["val_loss"] or lists["train_loss"]
     return replace(b, **lists, best_epoch=int(np.nanargmin(monitored)), worse_than_start=not monitored[-1] <= monitored[0],
@@ -310,6 +337,7 @@ def diverged_at(self:Playground):
 @patch
 def train(self:Playground, epochs):
     "Train the current network `epochs` more epochs (stopping if it diverges) and extend `history`."
+    check_int("epochs", epochs, 1)
     t = self.task
     h = fit(self.model, t["X_tr"], t["y_tr"], loss=t["loss"], epochs=epochs, batch_size=self.batch_size.value,
             validation=(t["X_val"], t["y_val"]), optimizer=self.opt, restore_best=False, seed=self._rng,

@@ -16,7 +16,8 @@ from .gradcheck import numerical_grad, rel_error, TOL
 from .losses import get_loss
 from .neuron import Table
 from .layers import Dropout
-from .training import fit
+from .data import check_count
+from .training import MODEL_ATTRS, check_data, check_model, check_targets, fit
 
 # %% ../nbs/10b_sanity_checks.ipynb #s06
 def expected_initial_loss(loss,               # a loss name or `Loss`
@@ -24,8 +25,9 @@ def expected_initial_loss(loss,               # a loss name or `Loss`
                           n_out,              # K, the number of output units
                           output="identity"): # the output activation `f` (an `Activation`)
     "The loss $L$ of the prediction $\\hat y = f(0)$ for every sample: what an untrained network scores."
-    y = np.asarray(y)
-    return get_loss(loss)(get_activation(output)(np.zeros((len(y), n_out))), y)
+    loss, n_out = get_loss(loss), check_count("n_out", n_out)
+    y = check_targets(loss, y, n_out)
+    return loss(get_activation(output)(np.zeros((len(y), n_out))), y)
 
 # %% ../nbs/10b_sanity_checks.ipynb #s14
 def overfit_tiny(model,        # an `MLP` (anything `fit` trains); it is copied, never changed
@@ -37,7 +39,7 @@ def overfit_tiny(model,        # an `MLP` (anything `fit` trains); it is copied,
                  seed=0):      # picks the subset
     "Train a copy of `model` on `n` random samples; return `(loss before, loss after, history)`."
     X, y = check_xy(X, y)
-    n, seed = check_int("n", n, 1), check_int("seed", seed, 0)  # lr and epochs are checked by `fit`
+    n, seed, lr = check_count("n", n), check_int("seed", seed, 0), check_number("lr", lr, 0, lo_open=True)  # epochs: by `fit`
     idx = np.sort(np.random.default_rng(seed).choice(len(X), size=min(n, len(X)), replace=False))
     hist = fit(copy.deepcopy(model), X[idx], y[idx], loss=loss, lr=lr, epochs=epochs, batch_size=len(idx),
                restore_best=False, seed=seed, progress=False)
@@ -48,7 +50,9 @@ def max_grad_error(model,   # a float64 model with `forward`, `backward_loss`, `
                    X, y,    # a few samples (every weight costs 2 forward passes over them)
                    loss):   # a loss name or `Loss`
     "Relative error of the whole backward-pass gradient $\\partial L/\\partial\\theta$ vs central differences, and the worst array's index."
-    m, loss = copy.deepcopy(model), get_loss(loss)
+    loss = get_loss(loss)
+    X, y = check_data(check_model(model, MODEL_ATTRS + ("backward_loss",)), loss, X, y)
+    m = copy.deepcopy(model)
     m.forward(X); m.backward_loss(loss, y)
     pairs = m.parameters()  # `forward` leaves the gradients as `backward_loss` filled them
     numeric = [numerical_grad(lambda _: loss(m.forward(X), y), p) for p, _ in pairs]
@@ -65,7 +69,7 @@ class SanityReport(Table):
 # %% ../nbs/10b_sanity_checks.ipynb #s22
 def plain_copy(model):
     "A deep copy of `model` with every `Dropout` switched off ($p = 0$): the checks need a deterministic network."
-    m = copy.deepcopy(model)
+    m = copy.deepcopy(check_model(model, ("forward", "parameters")))
     todo = list(getattr(m, "layers", []))
     while todo:  # every layer and the layers inside it (a `Dense` holds its `Dropout` and `BatchNorm`)
         l = todo.pop()
@@ -120,8 +124,7 @@ def sanity_checks(model,            # an `MLP` (anything with `forward`, `backwa
                   overfit_tol=0.01, # the tiny subset's loss must fall below this fraction of its start
                   seed=0):          # picks the subsets
     "CS231n's checks before training, each on a copy of `model`: initial loss, overfitting a tiny subset, gradients."
-    for attr in ("forward", "backward_loss", "parameters", "layers"):
-        if not hasattr(model, attr): raise TypeError(f"model must be an MLP-like object with `{attr}`, got {type(model).__name__}")
+    check_model(model, ("forward", "backward_loss", "parameters", "layers"))
     X, y = check_xy(X, y)
     loss = get_loss(loss)
     n_tiny, epochs, n_grad = check_int("n_tiny", n_tiny, 1), check_int("epochs", epochs, 1), check_int("n_grad", n_grad, 1)

@@ -11,6 +11,7 @@ __all__ = ['layered_layout', 'GraphFigure', 'draw_graph']
 import io
 from collections import defaultdict
 from matplotlib.figure import Figure
+from .validation import check_int, check_number, check_type
 from .autograd import Value, topo_order
 
 # %% ../nbs/05a_viz.ipynb #b8e58f50
@@ -39,6 +40,7 @@ def _sort_by_neighbours(nodes, neighbours, row):
 # %% ../nbs/05a_viz.ipynb #5f1181cc
 def layered_layout(root:Value, sweeps=4):
     "Positions `{node: (column, row)}` of the graph ending at `root` and the bend points `{(input, user): [(column, row), ...]}` of long edges."
+    sweeps = check_int('sweeps', sweeps, lo=0)
     order = topo_order(root)
     col = _columns(order)
     inputs, users, bends = _split_long_edges(order, col)
@@ -84,9 +86,11 @@ def _draw_edge(ax, box_from, box_to, points):
 # %% ../nbs/05a_viz.ipynb #2d31dcef
 def draw_graph(root:Value,   # the output whose graph is drawn
                labels=None,  # optional names for nodes: {value: "w"}
-               dx=1.6,       # inches between columns
-               dy=0.75):     # inches between rows
+               dx=1.6,       # inches between columns, in (0, 10]
+               dy=0.75):     # inches between rows, in (0, 10]
     "A matplotlib `Figure` of the graph ending at `root`: every node with its data and grad, inputs to the left."
+    if labels is not None: check_type('labels', labels, dict, "a dict {value: name} or None")
+    dx, dy = (check_number(name, d, lo=0, hi=10, lo_open=True) for name, d in (('dx', dx), ('dy', dy)))
     labels = labels or {}
     pos, bends = layered_layout(root)
     n_cols = 1 + max(x for x, _ in pos.values())

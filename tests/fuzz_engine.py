@@ -106,12 +106,12 @@ SLOW_KINDS = {"None", "str", "nan", "negative", "huge", "unknown-name", "3-d", "
 
 def _fingerprint(v, depth=0, seen=None):
     "A comparable snapshot of `v` (arrays by content, objects by their attributes), to detect mutation."
-    seen = set() if seen is None else seen
+    seen = {} if seen is None else seen  # id -> object, kept alive: a freed temporary's id could be reused
     if isinstance(v, np.ndarray): return ("nd", v.shape, v.dtype.str, v.tobytes())
     if isinstance(v, (int, float, complex, str, bytes, bool, type(None), np.generic)): return repr(v)
     if isinstance(v, (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type, types.ModuleType)): return id(v)
     if id(v) in seen or depth > 5: return "..."
-    seen.add(id(v))
+    seen[id(v)] = v
     if isinstance(v, np.random.Generator): return repr(v.bit_generator.state)
     if isinstance(v, (list, tuple)): return tuple(_fingerprint(x, depth + 1, seen) for x in v)
     if isinstance(v, dict): return tuple((repr(k), _fingerprint(x, depth + 1, seen)) for k, x in v.items())
