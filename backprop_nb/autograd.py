@@ -225,9 +225,11 @@ def affine(w,   # weights: a list of `Value`s
     try: n_x, n_w = len(x), len(w)
     except TypeError: raise TypeError(f"affine needs lists w and x, got w={describe(w)}, x={describe(x)}") from None
     if n_x != n_w: raise ValueError(f"x has {n_x} entries but w has {n_w}: one input per weight")
+    if not isinstance(b, Value): raise TypeError(f"affine needs Values for w and b, got w={describe(w)}, b={describe(b)}")
     try:
         z, inputs, local = b.data, [b], [1.0]
         for i, (wi, xi) in enumerate(zip(w, x)):
+            if not isinstance(wi, Value): raise AttributeError  # reported below as a TypeError naming w
             if isinstance(xi, Value): inputs.append(xi); local.append(wi.data); xi = xi.data
             elif type(xi) is not float: xi = _operand(xi, f'affine (x[{i}])')
             z += wi.data * xi  # micrograd's order: ((b + w1 x1) + w2 x2) + ...
